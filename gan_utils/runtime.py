@@ -1,0 +1,120 @@
+"""Run-time set-up shared by every notebook: mode, device, seeds, data root, threads."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from gan_utils.config import RunConfig
+
+MODES = ("fast", "default", "full")
+DATA_SOURCES = ("auto", "real", "synthetic")
+
+
+def repo_root() -> Path | None:
+    """Return the repository root when the package runs from a checkout, else None."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() and (here / "notebooks").is_dir() else None
+
+
+def in_colab() -> bool:
+    """Tell whether we run inside Google Colab."""
+    try:
+        import google.colab  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def pick_device(requested: str | None = None) -> torch.device:
+    """Pick cuda > mps > cpu, or the device named in GAN_DEVICE."""
+    requested = requested or os.environ.get("GAN_DEVICE")
+    if requested:
+        return torch.device(requested)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def _read_choice(var: str, valid: tuple[str, ...], default: str) -> str:
+    value = os.environ.get(var, default).strip().lower()
+    if value not in valid:
+        raise ValueError(
+            f"{var}={value!r} is not valid. Use one of: {', '.join(valid)} "
+            f"(for example `export {var}={default}`), or unset it to get {default!r}."
+        )
+    return value
+
+
+def default_data_root() -> Path:
+    """Where downloads land: GAN_DATA_ROOT, else data/ at the repo root (or in the working directory)."""
+    env = os.environ.get("GAN_DATA_ROOT")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = repo_root()
+    return (root / "data") if root else (Path.cwd() / "data").resolve()
+
+
+def default_cache_dir() -> Path:
+    """A writable folder for derived files (synthetic sets, classifiers); never inside a read-only data root."""
+    env = os.environ.get("GAN_CACHE_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = repo_root()
+    return ((root / "data") if root else (Path.cwd() / "data")).resolve() / "cache"
+
+
+def setup(
+    seed: int = 0,
+    sizes: dict[str, dict[str, Any]] | None = None,
+    name: str = "notebook",
+    verbose: bool = True,
+) -> RunConfig:
+    """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_THREADS, seed everything, pick the device, print one line.
+
+    `sizes` maps each mode to the sizes that notebook reads, e.g.
+    ``{"fast": {"steps": 200}, "default": {"steps": 8000}, "full": {"steps": 50000}}``.
+    """
+    mode = _read_choice("GAN_MODE", MODES, "default")
+    data = _read_choice("GAN_DATA", DATA_SOURCES, "auto")
+    threads_env = os.environ.get("GAN_THREADS")
+    if threads_env:
+        try:
+            threads = int(threads_env)
+        except ValueError:
+            raise ValueError(f"GAN_THREADS={threads_env!r} is not a whole number; set e.g. GAN_THREADS=2.") from None
+        if threads < 1:
+            raise ValueError(f"GAN_THREADS={threads} must be at least 1.")
+        torch.set_num_threads(threads)
+    device = pick_device()
+    seed_everything(seed)
+    root = repo_root() or Path.cwd()
+    cfg = RunConfig(
+        mode=mode,
+        device=device,
+        seed=seed,
+        data=data,
+        data_root=default_data_root(),
+        cache_dir=default_cache_dir(),
+        ckpt_dir=root / "checkpoints" / mode / name,
+        threads=torch.get_num_threads(),
+        colab=in_colab(),
+        sizes=RunConfig.pick_sizes(sizes or {}, mode),
+    )
+    if verbose:
+        print(cfg.summary())
+    return cfg

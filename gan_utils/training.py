@@ -1,0 +1,240 @@
+"""The D step, the G step, and one Trainer with progress, live curves, samples, checkpoints and resume."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from gan_utils.checkpoints import load_safe, rng_state, save_atomic, set_rng_state
+from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
+
+LossFn = Callable[..., torch.Tensor]
+
+
+def train_discriminator(D: nn.Module, G: nn.Module, opt_D: torch.optim.Optimizer, x_real: torch.Tensor,
+                        z: torch.Tensor, loss_fn: LossFn = d_loss_bce) -> float:
+    """One D update: push D(x_real) up and D(G(z)) down; G is not updated."""
+    with torch.no_grad():
+        x_fake = G(z)
+    loss = loss_fn(D(x_real), D(x_fake))
+    opt_D.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_D.step()
+    return loss.item()
+
+
+def train_generator(D: nn.Module, G: nn.Module, opt_G: torch.optim.Optimizer, z: torch.Tensor,
+                    loss_fn: LossFn = g_loss_nonsaturating) -> float:
+    """One G update through a fixed D (D's stray gradients are cleared by its own next step)."""
+    loss = loss_fn(D(G(z)))
+    opt_G.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_G.step()
+    return loss.item()
+
+
+class NonFiniteLossError(RuntimeError):
+    """A loss became NaN or inf; training stopped before saving the broken weights."""
+
+
+@dataclass
+class History:
+    """Losses per step and sample snapshots at fixed z, kept in checkpoints so curves survive a resume."""
+
+    steps: list[int] = field(default_factory=list)
+    losses: dict[str, list[float]] = field(default_factory=dict)
+    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
+
+    def append(self, step: int, losses: dict[str, float]) -> None:
+        self.steps.append(step)
+        for k, v in losses.items():
+            self.losses.setdefault(k, []).append(float(v))
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"steps": list(self.steps), "losses": {k: list(v) for k, v in self.losses.items()},
+                "snap_steps": [s for s, _ in self.snapshots], "snap_images": [x for _, x in self.snapshots]}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.steps = list(state["steps"])
+        self.losses = {k: list(v) for k, v in state["losses"].items()}
+        self.snapshots = list(zip(state["snap_steps"], state["snap_images"], strict=True))
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and hasattr(shell, "kernel")
+
+
+class Trainer:
+    """Runs `step_fn(step) -> {loss name: value}` for a number of steps, with the course's bookkeeping.
+
+    It shows a tqdm bar with the losses, keeps a History, draws live loss curves and samples in notebooks,
+    saves atomic checkpoints (models, optimizers, step, RNG states, history) every `ckpt_every` steps and on
+    KeyboardInterrupt, resumes exactly with `fit(..., resume=True)`, and stops on NaN/inf losses.
+    """
+
+    def __init__(self, models: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
+                 step_fn: Callable[[int], dict[str, float]], *, ckpt_dir: str | Path | None = None,
+                 ckpt_every: int = 1000, sample_fn: Callable[[], torch.Tensor] | None = None,
+                 sample_every: int = 500, plot_every: int | None = None, live: bool | None = None,
+                 generators: dict[str, torch.Generator] | None = None,
+                 extra_state: dict[str, Any] | None = None,
+                 hooks: list[Callable[[Trainer, int, dict[str, float]], None]] | None = None) -> None:
+        self.models, self.optimizers, self.step_fn = models, optimizers, step_fn
+        self.ckpt_path = Path(ckpt_dir) / "latest.pt" if ckpt_dir is not None else None
+        self.ckpt_every, self.sample_fn, self.sample_every = ckpt_every, sample_fn, sample_every
+        self.plot_every = plot_every or sample_every
+        self.live = _in_notebook() if live is None else live
+        self.generators = generators or {}
+        self.extra_state = extra_state if extra_state is not None else {}
+        self.hooks = list(hooks or [])
+        self.history = History()
+        self.step = 0
+        self.seconds = 0.0
+        self._display = None
+
+    # -- checkpoints -------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "seconds": self.seconds,
+            "models": {k: m.state_dict() for k, m in self.models.items()},
+            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
+            "rng": rng_state(self.generators),
+            "history": self.history.state_dict(),
+            "extra": self.extra_state,
+        }
+
+    def save(self) -> Path | None:
+        """Write the checkpoint atomically (temp file, then os.replace)."""
+        if self.ckpt_path is None:
+            return None
+        return save_atomic(self.state_dict(), self.ckpt_path)
+
+    def load(self, path: str | Path | None = None) -> bool:
+        """Restore models, optimizers, step, RNG states and history from a checkpoint; False if none."""
+        path = Path(path) if path is not None else self.ckpt_path
+        if path is None or not path.exists():
+            return False
+        device = next(iter(self.models.values())).parameters().__next__().device
+        state = load_safe(path, map_location=device)
+        for k, m in self.models.items():
+            m.load_state_dict(state["models"][k])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(state["optimizers"][k])
+        rng = state["rng"]
+        rng["torch"] = rng["torch"].cpu()
+        rng["generators"] = {k: v.cpu() for k, v in rng["generators"].items()}
+        set_rng_state(rng, self.generators)
+        self.history.load_state_dict(state["history"])
+        self.extra_state.update(state.get("extra", {}))
+        self.step = int(state["step"])
+        self.seconds = float(state.get("seconds", 0.0))
+        return True
+
+    # -- the loop ----------------------------------------------------------------------------------
+    def fit(self, steps: int, resume: bool = True, progress: bool = True) -> History:
+        """Train until `steps` total steps; with resume=True continue from the latest checkpoint if any."""
+        from tqdm.auto import tqdm
+
+        if resume and self.load():
+            print(f"Resumed from {self.ckpt_path} at step {self.step} "
+                  f"({self.seconds / 60:.1f} min of training so far).")
+        for m in self.models.values():
+            m.train()
+        if self.step >= steps:
+            print(f"Already trained for {self.step} steps; nothing to do (delete {self.ckpt_path} to retrain).")
+            self._draw(final=True)
+            return self.history
+        if self.sample_fn is not None and not self.history.snapshots:
+            self._snapshot()
+        bar = tqdm(total=steps, initial=self.step, disable=not progress, dynamic_ncols=True, mininterval=1.0)
+        t0 = time.perf_counter()
+        try:
+            while self.step < steps:
+                losses = self.step_fn(self.step)
+                self._check_finite(losses)
+                self.step += 1
+                self.history.append(self.step, losses)
+                for hook in self.hooks:
+                    hook(self, self.step, losses)
+                if self.sample_fn is not None and self.step % self.sample_every == 0:
+                    self._snapshot()
+                if self.live and self.step % self.plot_every == 0:
+                    self._draw()
+                if self.ckpt_path is not None and self.step % self.ckpt_every == 0:
+                    self.seconds += time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    self.save()
+                bar.update(1)
+                if self.step % 10 == 0 or self.step == steps:
+                    bar.set_postfix({k: f"{v:.3f}" for k, v in losses.items()}, refresh=False)
+        except KeyboardInterrupt:
+            self.seconds += time.perf_counter() - t0
+            path = self.save()
+            where = f"; checkpoint saved to {path}. Run the cell again to resume" if path else ""
+            print(f"Interrupted at step {self.step}{where}.")
+            bar.close()
+            return self.history
+        bar.close()
+        self.seconds += time.perf_counter() - t0
+        if self.ckpt_path is not None:
+            self.save()
+        self._draw(final=True)
+        return self.history
+
+    def _check_finite(self, losses: dict[str, float]) -> None:
+        bad = {k: v for k, v in losses.items() if not math.isfinite(float(v))}
+        if bad:
+            name, value = next(iter(bad.items()))
+            kept = ""
+            if self.ckpt_path is not None and self.ckpt_path.exists():
+                kept = (f" The last good checkpoint is kept at {self.ckpt_path}; lower the learning rate and "
+                        "resume from it, or delete it to start afresh.")
+            raise NonFiniteLossError(
+                f"Loss {name!r} became {value} at step {self.step + 1}; training stopped before saving the "
+                f"broken weights.{kept}"
+            )
+
+    @torch.no_grad()
+    def _snapshot(self) -> None:
+        modes = {k: m.training for k, m in self.models.items()}
+        for m in self.models.values():
+            m.eval()
+        x = self.sample_fn().detach().float().cpu()
+        for k, m in self.models.items():
+            m.train(modes[k])
+        self.history.snapshots.append((self.step, x))
+
+    def _draw(self, final: bool = False) -> None:
+        if not self.live or not self.history.steps:
+            return
+        import matplotlib.pyplot as plt
+        from IPython.display import display
+
+        from gan_utils.viz import plot_losses, show_grid
+
+        has_samples = bool(self.history.snapshots)
+        fig, axes = plt.subplots(1, 2 if has_samples else 1, figsize=(11 if has_samples else 6, 3.6))
+        axes = axes if has_samples else [axes]
+        plot_losses(self.history, ax=axes[0])
+        if has_samples:
+            step, x = self.history.snapshots[-1]
+            show_grid(x[:64], ax=axes[1], title=f"samples at fixed z, step {step}")
+        fig.tight_layout()
+        if self._display is None:
+            self._display = display(fig, display_id=True)
+        else:
+            self._display.update(fig)
+        plt.close(fig)

@@ -1,0 +1,136 @@
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+from gan_utils.checkpoints import load_safe, save_atomic
+from gan_utils.training import NonFiniteLossError, Trainer, train_discriminator, train_generator
+
+
+def tiny_gan(seed: int = 0) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    torch.manual_seed(seed)
+    G = nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+    D = nn.Sequential(nn.Linear(2, 16), nn.LeakyReLU(0.2), nn.Dropout(0.2), nn.Linear(16, 1))
+    return G, D, torch.optim.Adam(G.parameters(), 1e-3, betas=(0.5, 0.999)), torch.optim.Adam(D.parameters(), 1e-3)
+
+
+def make_trainer(ckpt_dir: Path | None, seed: int = 0, ckpt_every: int = 5) -> Trainer:
+    G, D, opt_G, opt_D = tiny_gan(seed)
+    gen = torch.Generator().manual_seed(123)  # a named generator, as a notebook's data sampler would use
+
+    def step(i: int) -> dict[str, float]:
+        x_real = torch.randn(8, 2, generator=gen) + 3
+        loss_D = train_discriminator(D, G, opt_D, x_real, torch.randn(8, 4))
+        loss_G = train_generator(D, G, opt_G, torch.randn(8, 4))
+        return {"loss_D": loss_D, "loss_G": loss_G}
+
+    z_fixed = torch.randn(4, 4)
+    return Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, step, ckpt_dir=ckpt_dir, ckpt_every=ckpt_every,
+                   sample_fn=lambda: G(z_fixed), sample_every=5, live=False, generators={"data": gen})
+
+
+def test_steps_update_only_their_player() -> None:
+    G, D, opt_G, opt_D = tiny_gan()
+    g_before = [p.clone() for p in G.parameters()]
+    d_before = [p.clone() for p in D.parameters()]
+    train_discriminator(D, G, opt_D, torch.randn(8, 2), torch.randn(8, 4))
+    assert all(torch.equal(a, b) for a, b in zip(g_before, G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d_before, D.parameters(), strict=True))
+    d_before = [p.clone() for p in D.parameters()]
+    train_generator(D, G, opt_G, torch.randn(8, 4))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, G.parameters(), strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(d_before, D.parameters(), strict=True))
+
+
+def test_generator_gradient_flows_through_d() -> None:
+    G, D, _, _ = tiny_gan()
+    loss = nn.functional.softplus(-D(G(torch.randn(8, 4)))).mean()
+    loss.backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in G.parameters())
+
+
+def test_checkpoint_round_trip(tmp_path: Path) -> None:
+    t = make_trainer(tmp_path)
+    t.fit(7, progress=False)
+    state = load_safe(tmp_path / "latest.pt")
+    assert state["step"] == 7
+    t2 = make_trainer(None, seed=99)
+    assert t2.load(tmp_path / "latest.pt")
+    for k in ("G", "D"):
+        for a, b in zip(t.models[k].state_dict().values(), t2.models[k].state_dict().values(), strict=True):
+            assert torch.equal(a, b)
+    assert t2.history.losses == t.history.losses and len(t2.history.snapshots) == len(t.history.snapshots)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_resume_gives_the_same_losses_as_one_run(tmp_path: Path) -> None:
+    straight = make_trainer(None)
+    straight.fit(20, progress=False)
+    first = make_trainer(tmp_path / "ck", ckpt_every=5)
+    first.fit(10, progress=False)
+    torch.manual_seed(999)  # disturb the global RNG: resume must restore it
+    second = make_trainer(tmp_path / "ck", seed=5)
+    second.fit(20, resume=True, progress=False)
+    assert second.history.steps == list(range(1, 21))
+    assert second.history.losses == straight.history.losses
+
+
+def test_resume_when_done_skips_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_trainer(tmp_path).fit(5, progress=False)
+    t = make_trainer(tmp_path)
+    t.fit(5, progress=False)
+    assert "nothing to do" in capsys.readouterr().out and t.step == 5
+
+
+def test_nan_guard_names_step_and_keeps_last_good_checkpoint(tmp_path: Path) -> None:
+    t = make_trainer(tmp_path, ckpt_every=5)
+    inner = t.step_fn
+
+    def poisoned(i: int) -> dict[str, float]:
+        losses = inner(i)
+        if i == 7:
+            losses["loss_D"] = float("nan")
+        return losses
+
+    t.step_fn = poisoned
+    with pytest.raises(NonFiniteLossError, match=r"'loss_D' became nan at step 8.*latest.pt"):
+        t.fit(20, progress=False)
+    assert load_safe(tmp_path / "latest.pt")["step"] == 5
+
+
+def test_keyboard_interrupt_saves_a_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    t = make_trainer(tmp_path, ckpt_every=100)
+    inner = t.step_fn
+
+    def interrupted(i: int) -> dict[str, float]:
+        if i == 6:
+            raise KeyboardInterrupt
+        return inner(i)
+
+    t.step_fn = interrupted
+    t.fit(20, progress=False)
+    assert load_safe(tmp_path / "latest.pt")["step"] == 6
+    assert "Interrupted at step 6" in capsys.readouterr().out
+
+
+def test_atomic_save_leaves_old_file_on_failure(tmp_path: Path) -> None:
+    path = save_atomic({"a": torch.ones(2)}, tmp_path / "c.pt")
+
+    class Boom:
+        def __reduce__(self):  # noqa: ANN204
+            raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError, match="disk full"):
+        save_atomic({"a": Boom()}, path)
+    assert torch.equal(load_safe(path)["a"], torch.ones(2))
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "latest.pt"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(RuntimeError, match="Delete it to start afresh"):
+        load_safe(bad)
+    with pytest.raises(FileNotFoundError, match="resume=False"):
+        load_safe(tmp_path / "missing.pt")

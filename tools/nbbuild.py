@@ -1,0 +1,48 @@
+"""Build a notebook from a list of ("md" | "code", source) cells: keeps the JSON tidy and the kernel python3."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nbformat
+
+
+def build(cells: list[tuple[str, str]], path: str | Path) -> None:
+    """Write cells to `path` as an nbformat-4 notebook with kernel python3 and no outputs."""
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                   "language_info": {"name": "python"}}
+    for kind, src in cells:
+        src = src.strip("\n")
+        nb.cells.append(nbformat.v4.new_markdown_cell(src) if kind == "md" else nbformat.v4.new_code_cell(src))
+    for c in nb.cells:
+        c.pop("id", None)
+    nb.nbformat_minor = 4
+    nbformat.write(nb, str(path))
+
+
+def strip(path: str | Path) -> None:
+    """Remove execution counts, widget state and metadata noise; keep outputs."""
+    nb = nbformat.read(str(path), as_version=4)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["language_info"] = {"name": "python"}
+    for c in nb.cells:
+        c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags",)}
+        c.pop("id", None)
+        if c.cell_type == "code":
+            c.execution_count = None
+            for o in c.outputs:
+                if "execution_count" in o:
+                    o["execution_count"] = None
+                o.get("metadata", {}).pop("execution", None)
+                if o.get("output_type") == "display_data":
+                    o.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+    nb.nbformat_minor = 4
+    nbformat.write(nb, str(path))
+
+
+if __name__ == "__main__":
+    for p in sys.argv[1:]:
+        strip(p)

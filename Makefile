@@ -19,7 +19,7 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
-	$(BIN)/ruff check gan_utils tests benchmarks notebooks
+	$(BIN)/ruff check gan_utils tests benchmarks tools notebooks
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py

@@ -81,7 +81,8 @@ def train(x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int, seed: 
             sched.step()
             total += loss.item()
         n_batches = len(x) // batch_size
-        print(f"  epoch {epoch + 1}/{epochs}: loss {total / n_batches:.4f} ({time.perf_counter() - t0:.1f} s)")
+        secs = time.perf_counter() - t0
+        print(f"  epoch {epoch + 1}/{epochs}: loss {total / n_batches:.4f} ({secs:.1f} s)")
     return model
 
 
@@ -98,10 +99,11 @@ def main() -> None:
                     help="folder holding MNIST/raw/t10k-*-ubyte.gz (default: ../shared/realdata)")
     ap.add_argument("--n", type=int, default=60_000, help="synthetic training images")
     ap.add_argument("--seed", type=int, default=0, help="seed of the synthetic set")
-    ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=128)
     ap.add_argument("--train-seed", type=int, default=0, help="seed of the classifier's init and batches")
-    ap.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy 2-core box)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads (1 is fastest on a busy 2-core CPU)")
     ap.add_argument("--cache-dir", type=Path, default=None, help="reuse/store the synthetic set here")
     args = ap.parse_args()
 

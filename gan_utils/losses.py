@@ -22,3 +22,28 @@ def g_loss_saturating(d_fake: torch.Tensor) -> torch.Tensor:
 def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
     """G's non-saturating loss -log D(G(z)) (Goodfellow et al. 2014, section 3)."""
     return F.softplus(-d_fake).mean()
+
+
+def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
+    """G's feature-matching loss ||E f(x) - E f(G(z))||^2 on an intermediate D layer (Salimans et al. 2016)."""
+    if f_real.shape[1:] != f_fake.shape[1:]:
+        raise ValueError(f"real and fake features differ in shape: {tuple(f_real.shape)} vs {tuple(f_fake.shape)}.")
+    # The real features are a target for G only; D is not trained on this loss.
+    diff = f_real.detach().flatten(1).mean(0) - f_fake.flatten(1).mean(0)  # (F,)
+    if reduction == "mean":  # the official code: mean over the feature dimensions
+        return diff.square().mean()
+    if reduction == "sum":  # the paper's squared L2 norm
+        return diff.square().sum()
+    raise ValueError(f"reduction must be 'mean' (official code) or 'sum' (paper), got {reduction!r}.")
+
+
+def semi_supervised_d_loss(logits_lab: torch.Tensor, y: torch.Tensor, logits_unl: torch.Tensor,
+                           logits_fake: torch.Tensor, unlabeled_weight: float = 1.0) -> torch.Tensor:
+    """The K+1-class D's loss: CE on labelled data plus the GAN loss on unlabelled and generated data."""
+    # With l_{K+1} = 0, D(x) = Z/(Z+1) = sigmoid(logsumexp l), so logsumexp of the K logits is the GAN logit.
+    lse_unl = torch.logsumexp(logits_unl, dim=1)  # (B,)
+    lse_fake = torch.logsumexp(logits_fake, dim=1)  # (B,)
+    loss_lab = F.cross_entropy(logits_lab, y)
+    # -log D(x) = softplus(-lse) and -log(1 - D(G(z))) = softplus(lse); the 1/2 is the official code's.
+    loss_unl = 0.5 * F.softplus(-lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
+    return loss_lab + unlabeled_weight * loss_unl

@@ -20,4 +20,5 @@ def test_notebook_runs_in_fast_mode(notebook: Path, tmp_path: Path) -> None:
          "--nbval-cell-timeout=600", str(notebook)],
         cwd=notebook.parent, env=env, capture_output=True, text=True,
     )
-    assert result.returncode == 0, f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}"
+    assert result.returncode == 0, (
+        f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")

@@ -134,3 +134,17 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
         load_safe(bad)
     with pytest.raises(FileNotFoundError, match="resume=False"):
         load_safe(tmp_path / "missing.pt")
+
+
+def test_conditional_models_shapes_and_label_use() -> None:
+    from gan_utils.models.cgan import ConditionalDiscriminator, ConditionalGenerator
+
+    torch.manual_seed(0)
+    G, D = ConditionalGenerator(), ConditionalDiscriminator()
+    z, y = torch.randn(6, 100), torch.arange(6)
+    x = G(z, y)
+    assert x.shape == (6, 1, 28, 28) and D(x, y).shape == (6,)
+    # the label changes the output: same z, different y
+    assert not torch.allclose(G(z, y), G(z, (y + 1) % 10))
+    D.eval()
+    assert not torch.allclose(D(x, y), D(x, (y + 1) % 10))

@@ -1,0 +1,10 @@
+from gan_utils.metrics.classifier import DomainClassifier as DomainClassifier
+from gan_utils.metrics.classifier import get_domain_classifier as get_domain_classifier
+from gan_utils.metrics.classifier import train_classifier as train_classifier
+from gan_utils.metrics.fid_is import StandardFIDUnavailable as StandardFIDUnavailable
+from gan_utils.metrics.fid_is import conditional_accuracy as conditional_accuracy
+from gan_utils.metrics.fid_is import confident_fraction as confident_fraction
+from gan_utils.metrics.fid_is import domain_fid as domain_fid
+from gan_utils.metrics.fid_is import domain_inception_score as domain_inception_score
+from gan_utils.metrics.fid_is import standard_fid as standard_fid
+from gan_utils.metrics.fid_is import standard_fid_available as standard_fid_available

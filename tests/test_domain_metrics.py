@@ -237,3 +237,12 @@ def test_standard_fid_says_what_to_use_instead(monkeypatch: pytest.MonkeyPatch) 
     assert not standard_fid_available()
     with pytest.raises(StandardFIDUnavailable, match="torch-fidelity.*domain_fid"):
         standard_fid(blobs(4, 0), blobs(4, 1))
+
+
+def test_holdout_shrinks_for_small_sets(tmp_path: Path) -> None:
+    from gan_utils.metrics.classifier import get_domain_classifier
+
+    images = torch.randint(0, 256, (50, 1, 28, 28), dtype=torch.uint8)
+    data = ImageSet(images, torch.arange(50) % 2, "tiny", "synthetic", "test", ("a", "b"))
+    _, acc = get_domain_classifier(data, tmp_path, epochs=1, n_holdout=2000)
+    assert 0.0 <= acc <= 1.0

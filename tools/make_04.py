@@ -17,7 +17,7 @@ Interpretable Representation Learning by Information Maximizing Generative Adver
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
 | `fast` | CI smoke test: tiny sizes, same code | TIME_FAST | ≈ 20 s (estimate) |
-| `default` | 6k InfoGAN steps on MNIST | TIME_DEFAULT | ≈ 2 min (estimate) |
+| `default` | 4k InfoGAN steps on MNIST | TIME_DEFAULT | ≈ 2 min (estimate) |
 | `full` | the paper's 5k updates at batch 128, three seeds | ≈ 30 min (estimate) | ≈ 6 min (estimate) |
 
 The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -67,9 +67,9 @@ from gan_utils.viz import plot_losses, plot_snapshots, show_grid
 """)
 code(r"""
 SIZES = {  # paper (released MNIST script): batch 128, 50 epochs x 100 updates
-    "fast":    dict(steps=60, batch=64, sample_every=20, n_eval=500),
-    "default": dict(steps=6_000, batch=64, sample_every=1_000, n_eval=10_000),
-    "full":    dict(steps=20_000, batch=128, sample_every=2_000, n_eval=10_000),
+    "fast":    dict(steps=60, batch=64, width=16, sample_every=20, n_eval=500),
+    "default": dict(steps=4_000, batch=64, width=32, sample_every=500, n_eval=10_000),
+    "full":    dict(steps=20_000, batch=128, width=64, sample_every=2_000, n_eval=10_000),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="04_infogan")
 device = cfg.device
@@ -140,10 +140,10 @@ md(r"""
 1024-unit fully connected layer; the DCGAN one trains well and is faster on a CPU.)
 """)
 code(r"""
-G = DCGANGenerator(z_dim=z_dim + n_cat + n_cont).to(device)
-D = DCGANDiscriminator().to(device)
+G = DCGANGenerator(z_dim=z_dim + n_cat + n_cont, ngf=cfg.width).to(device)
+D = DCGANDiscriminator(ndf=cfg.width).to(device)
 x_fake = G(latent_input(*sample_latent(8)))   # (8, 1, 28, 28)
-f = D.features(x_fake)                         # (8, 6272): D's shared body
+f = D.features(x_fake)                         # (8, 2 * width * 7 * 7): D's shared body
 print("G:", tuple(x_fake.shape), " D.features:", tuple(f.shape), " D:", tuple(D.from_features(f).shape))
 """)
 
@@ -223,8 +223,9 @@ $2\cdot10^{-4}$ for $D$ and $Q$, $10^{-3}$ for $G$, Adam $\beta_1 = 0.5$.
 """)
 code(r"""
 torch.manual_seed(cfg.seed)
-G = DCGANGenerator(z_dim=z_dim + n_cat + n_cont).to(device)
-D, Q = DCGANDiscriminator().to(device), QHead(6272).to(device)
+G = DCGANGenerator(z_dim=z_dim + n_cat + n_cont, ngf=cfg.width).to(device)
+D = DCGANDiscriminator(ndf=cfg.width).to(device)
+Q = QHead(D.feature_dim).to(device)
 opt_DQ = torch.optim.Adam([*D.parameters(), *Q.parameters()], lr=2e-4, betas=(0.5, 0.999))
 opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
 """)
@@ -236,11 +237,13 @@ def infogan_step(step):
     # D and Q: tell real from fake, and read the codes back from the (detached) fakes
     f_fake = D.features(x_fake.detach())
     loss_D = d_loss_bce(D(x_real), D.from_features(f_fake))
-    loss_Q = info_loss(*Q(f_fake), c_cat, c_cont)
+    cat_logits, cont_mean = Q(f_fake)
+    loss_Q = info_loss(cat_logits, c_cat, cont_mean, c_cont)
     opt_DQ.zero_grad(set_to_none=True); (loss_D + loss_Q).backward(); opt_DQ.step()
     # G: fool D, and make the codes easy to read
     f_fake = D.features(x_fake)
-    loss_info = info_loss(*Q(f_fake), c_cat, c_cont)
+    cat_logits, cont_mean = Q(f_fake)
+    loss_info = info_loss(cat_logits, c_cat, cont_mean, c_cont)
     loss_G = g_loss_nonsaturating(D.from_features(f_fake))
     opt_G.zero_grad(set_to_none=True); (loss_G + loss_info).backward(); opt_G.step()
     return {"loss_D": loss_D.item(), "loss_G": loss_G.item(), "info": loss_info.item()}

@@ -16,7 +16,7 @@ Techniques for Training GANs.* NeurIPS 2016. [arXiv:1606.03498](https://arxiv.or
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
 | `fast` | CI smoke test: tiny sizes, same code | TIME_FAST | ≈ 30 s (estimate) |
-| `default` | 6 MNIST runs (one per switch), semi-supervised MNIST with 100 labels | TIME_DEFAULT | ≈ 4 min (estimate) |
+| `default` | 6 MNIST runs of 1k steps (one per switch), semi-supervised MNIST with 100 labels | TIME_DEFAULT | ≈ 4 min (estimate) |
 | `full` | the switch table on CIFAR-10, longer runs | hours | ≈ 1 h (estimate) |
 
 The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -72,9 +72,11 @@ from gan_utils.viz import show_grid
 """)
 code(r"""
 SIZES = {
-    "fast":    dict(table_data="mnist", batch=64, switch_steps=40, ssl_steps=40, n_eval=500, clf_epochs=1),
-    "default": dict(table_data="mnist", batch=64, switch_steps=1_200, ssl_steps=2_000, n_eval=5_000, clf_epochs=6),
-    "full":    dict(table_data="cifar", batch=100, switch_steps=20_000, ssl_steps=30_000, n_eval=10_000, clf_epochs=15),
+    "fast":    dict(table_data="mnist", batch=64, width=16, switch_steps=40, ssl_steps=40, n_eval=500, clf_epochs=1),
+    "default": dict(table_data="mnist", batch=64, width=32, switch_steps=1_000, ssl_steps=1_500, n_eval=5_000,
+                    clf_epochs=6),
+    "full":    dict(table_data="cifar", batch=100, width=64, switch_steps=20_000, ssl_steps=30_000, n_eval=10_000,
+                    clf_epochs=15),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="05_improved_techniques")
 device = cfg.device
@@ -186,8 +188,6 @@ own past parameters, which damps orbits around an equilibrium. The running avera
 The paper gives no weight for the penalty; we use `lambda_ha` below (our choice).
 """)
 code(r"""
-ha = improved.HistoricalAverage(nn.Linear(1, 1, bias=False))
-lin = next(iter(ha.module.parameters())) if hasattr(ha, "module") else None
 w = nn.Linear(1, 1, bias=False)
 ha = improved.HistoricalAverage(w)
 for value in (1.0, 2.0, 4.0):          # three steps: theta = 1, 2, 4
@@ -242,10 +242,10 @@ lambda_ha = 0.1
 
 def make_run(switches, name):
     torch.manual_seed(cfg.seed)
-    G = DCGANGenerator(channels=C_, img_size=S_).to(device)
+    G = DCGANGenerator(channels=C_, img_size=S_, ngf=cfg.width).to(device)
     if "virtual batch norm" in switches:
         improved.replace_bn_with_vbn(G)
-    D = DCGANDiscriminator(channels=C_, img_size=S_,
+    D = DCGANDiscriminator(channels=C_, img_size=S_, ndf=cfg.width,
                            minibatch_kernels=100 if "minibatch discrimination" in switches else 0).to(device)
     opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -386,7 +386,8 @@ assert torch.allclose(semi_supervised_loss(l_a, torch.arange(4), l_b, l_c), semi
 """)
 code(r"""
 torch.manual_seed(cfg.seed)
-G_ss, D_ss = DCGANGenerator().to(device), DCGANDiscriminator(n_outputs=10).to(device)
+G_ss = DCGANGenerator(ngf=cfg.width).to(device)
+D_ss = DCGANDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
 opt_G_ss = torch.optim.Adam(G_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_D_ss = torch.optim.Adam(D_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
@@ -408,12 +409,12 @@ history_ss = trainer_ss.fit(cfg.ssl_steps, resume=True)
 """)
 
 md(r"""
-The baseline: **the same network** (`DCGANDiscriminator(n_outputs=10)`, same initialisation) trained with
+The baseline: **the same network** (`DCGANDiscriminator(n_outputs=10)`, same width and initialisation) trained with
 cross-entropy on the same 100 labelled images, for the same number of steps, with no GAN.
 """)
 code(r"""
 torch.manual_seed(cfg.seed)
-D_sup = DCGANDiscriminator(n_outputs=10).to(device)
+D_sup = DCGANDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
 opt_sup = torch.optim.Adam(D_sup.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 def sup_step(i):

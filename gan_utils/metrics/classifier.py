@@ -130,6 +130,8 @@ def get_domain_classifier(data: ImageSet, cache_dir: str | Path, epochs: int, n_
                           device: str | torch.device | None = None) -> tuple[DomainClassifier, float]:
     """The cached domain classifier for `data` and its accuracy on a fixed held-out part, training it if needed."""
     device = torch.device(device) if device is not None else data.images.device
+    # Small sets (fast mode's stand-ins) keep at least 80% for training.
+    n_holdout = min(n_holdout, len(data) // 5)
     path = classifier_cache_path(data, cache_dir, epochs, seed)
     config = _config_for(data)
     who = f"Domain classifier for {data.name} ({data.source})"

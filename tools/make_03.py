@@ -73,8 +73,8 @@ code(r"""
 SIZES = {  # paper: batch 128, width (ngf = ndf) 128 at 64 px
     "fast":    dict(batch=64, width=16, mnist_steps=60, one_class_steps=60, cifar_steps=60, sample_every=20,
                     clf_epochs=1, n_fid=300, mlp_steps=300),
-    "default": dict(batch=64, width=32, mnist_steps=3_500, one_class_steps=1_200, cifar_steps=1_200,
-                    sample_every=200, clf_epochs=5, n_fid=2_000, mlp_steps=20_000),
+    "default": dict(batch=64, width=32, mnist_steps=4_000, one_class_steps=1_200, cifar_steps=1_200,
+                    sample_every=200, clf_epochs=5, n_fid=2_000, mlp_steps=8_000),
     "full":    dict(batch=128, width=64, mnist_steps=30_000, one_class_steps=20_000, cifar_steps=50_000,
                     sample_every=2_500, clf_epochs=15, n_fid=10_000, mlp_steps=100_000),
 }

@@ -7,16 +7,16 @@ from torch import nn
 
 
 class MLPGenerator(nn.Module):
-    """z (B, z_dim) -> image (B, *img_shape) in [-1, 1] through ReLU hidden layers and a Tanh output."""
+    """z (B, z_dim) -> image (B, *img_shape) in [-1, 1] through Linear-BN-ReLU layers and a Tanh output."""
 
     def __init__(self, z_dim: int = 100, img_shape: tuple[int, ...] = (1, 28, 28),
-                 hidden: tuple[int, ...] = (256, 512, 1024)) -> None:
+                 hidden: tuple[int, ...] = (256, 512, 1024), batchnorm: bool = True) -> None:
         super().__init__()
         self.z_dim, self.img_shape = z_dim, img_shape
         layers: list[nn.Module] = []
         width = z_dim
         for h in hidden:
-            layers += [nn.Linear(width, h), nn.ReLU()]
+            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batchnorm else []) + [nn.ReLU()]
             width = h
         layers += [nn.Linear(width, int(torch.tensor(img_shape).prod())), nn.Tanh()]
         self.net = nn.Sequential(*layers)
@@ -29,7 +29,7 @@ class MLPDiscriminator(nn.Module):
     """image (B, *img_shape) -> one logit per image; sigmoid(logit) is D(x), the probability of 'real'."""
 
     def __init__(self, img_shape: tuple[int, ...] = (1, 28, 28), hidden: tuple[int, ...] = (512, 256),
-                 dropout: float = 0.3) -> None:
+                 dropout: float = 0.5) -> None:
         super().__init__()
         layers: list[nn.Module] = [nn.Flatten()]
         width = int(torch.tensor(img_shape).prod())

@@ -426,6 +426,21 @@ plot_losses(hist_cifar); plt.show()
 """)
 
 md(r"""
+**The standard FID, optionally.** Papers report FID on ImageNet Inception-v3 features (torch-fidelity's weights).
+Where those weights are installed (`pip install torch-fidelity`; Colab can download them), the cell below
+computes it too, on the same images; otherwise it says why not. Inception FIDs need thousands of samples to be
+stable and are not comparable with the domain FIDs above.
+""")
+code(r"""
+from gan_utils.metrics.fid_is import StandardFIDUnavailable, standard_fid
+
+try:
+    print(f"standard Inception FID on CIFAR-10 ({cfg.n_fid} samples): {standard_fid(x_cref, x_cifar):.1f}")
+except StandardFIDUnavailable as e:
+    print(e)
+""")
+
+md(r"""
 ## Walking in latent space
 
 The paper shows that moving in a straight line between two $z$ vectors gives smooth transitions, with no sudden

@@ -552,8 +552,9 @@ md(r"""
 
 Collapse is usually told from $G$'s side. The other side is a $D$ that stops learning: it cannot tell real from
 fake, so $G$ meets no resistance and its loss looks excellent while its samples are wrong. We reproduce it by
-giving run A's $D$ a learning rate 1000 times smaller. $D(G(z))$ stays near $\tfrac12$ or above, so $G$'s loss
-$-\log D(G(z))$ stays at or below $\log 2$: $G$ "wins" without matching the data.
+giving run A's $D$ a learning rate 1000 times smaller. $D$ then stays close to the random function it started as,
+and $G$ simply drifts towards wherever that frozen $D$ happens to score high. Its loss $-\log D(G(z))$ wanders and
+ends well below $\log 2$ ($D(G(z)) > \tfrac12$): $G$ "wins" without ever visiting the data.
 """)
 code(r"""
 log_C, snaps_C = train_ring(64, nn.Tanh, 1e-3, 1e-6, 256, cfg.ring_steps, every)

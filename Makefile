@@ -25,7 +25,7 @@ unit: $(STAMP)
 	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py
 
 notebooks: $(STAMP)
-	GAN_MODE=fast $(BIN)/python -m pytest -q tests/test_notebooks.py
+	GAN_MODE=fast $(BIN)/python -m pytest -q --durations=0 tests/test_notebooks.py
 
 test: lint unit notebooks
 

@@ -16,8 +16,8 @@ Aaron Courville, Yoshua Bengio. *Generative Adversarial Nets.* NeurIPS 2014.
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
-| `fast` | CI smoke test: tiny sizes, same code | TIME_FAST | ≈ 25 s (H200, measured) |
-| `default` | real results: 8k MNIST steps, three 2D runs | TIME_DEFAULT | ≈ 2 min (H200, measured) |
+| `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 25 s (H200, measured) |
+| `default` | real results: 8k MNIST steps, three 2D runs | ≈ 6 min (measured) | ≈ 1.5 min (estimate: 20k steps took 3 min on an H200) |
 | `full` | 100k MNIST steps at batch 100 | ≈ 1 h (estimate) | ≈ 15 min (estimate) |
 
 The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).

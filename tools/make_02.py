@@ -15,8 +15,8 @@ md(r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
-| `fast` | CI smoke test: tiny sizes, same code | TIME_FAST | ≈ 20 s (estimate) |
-| `default` | 8k conditional MNIST steps, domain classifier | TIME_DEFAULT | ≈ 3 min (estimate) |
+| `fast` | CI smoke test: tiny sizes, same code | ≈ 30 s (measured) | ≈ 20 s (estimate) |
+| `default` | 8k conditional MNIST steps, domain classifier | ≈ 5 min (measured) | ≈ 3 min (estimate) |
 | `full` | 60k steps at batch 100 | ≈ 40 min (estimate) | ≈ 10 min (estimate) |
 
 The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).

@@ -15,8 +15,8 @@ Convolutional Generative Adversarial Networks.* ICLR 2016. [arXiv:1511.06434](ht
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
-| `fast` | CI smoke test: tiny sizes, same code | TIME_FAST | ≈ 30 s (estimate) |
-| `default` | MNIST at notebook 01's wall time; one CIFAR class; all of CIFAR-10 | TIME_DEFAULT | ≈ 4 min (estimate) |
+| `fast` | CI smoke test: tiny sizes, same code | ≈ 35 s (measured) | ≈ 30 s (estimate) |
+| `default` | MNIST at notebook 01's wall time; one CIFAR class; all of CIFAR-10 | ≈ 11 min (measured) | ≈ 4 min (estimate) |
 | `full` | 30k MNIST and 50k CIFAR steps at batch 128 | hours | ≈ 40 min (estimate) |
 
 The outputs you see come from a `default` run on real data: the MNIST test split (10,000 digits) and the

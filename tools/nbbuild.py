@@ -23,19 +23,23 @@ def build(cells: list[tuple[str, str]], path: str | Path) -> None:
 
 
 def strip(path: str | Path) -> None:
-    """Remove execution counts, widget state and metadata noise; keep outputs."""
+    """Renumber execution counts 1..N and remove widget state and metadata noise; keep outputs."""
     nb = nbformat.read(str(path), as_version=4)
     nb.metadata.pop("widgets", None)
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.metadata["language_info"] = {"name": "python"}
+    count = 0
     for c in nb.cells:
         c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags",)}
         c.pop("id", None)
         if c.cell_type == "code":
-            c.execution_count = None
+            # Sequential counts, not None: nbval refuses cells that have outputs but no count, and 1..N does
+            # not change from one run to the next.
+            count += 1
+            c.execution_count = count
             for o in c.outputs:
                 if "execution_count" in o:
-                    o["execution_count"] = None
+                    o["execution_count"] = count
                 o.get("metadata", {}).pop("execution", None)
                 if o.get("output_type") == "display_data":
                     o.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)

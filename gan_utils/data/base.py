@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import torch
 
 try:  # the download helper defines the course's data errors; fall back if it is absent
@@ -101,3 +104,30 @@ def writable(path: Path) -> bool:
     except OSError:
         return False
     return os.access(path, os.W_OK)
+
+
+def cached_images(path: Path | None, shape: tuple[int, ...],
+                  make: Callable[[], tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images (uint8, `shape`) and int64 labels from the .npz at `path`, or from `make()`, then cached atomically."""
+    if path is not None and path.exists():
+        try:
+            with np.load(path) as f:
+                x, y = torch.from_numpy(f["x"]), torch.from_numpy(f["y"])
+            if tuple(x.shape) == shape and x.dtype == torch.uint8 and y.shape == (shape[0],):
+                return x, y.long()
+        except (OSError, ValueError, KeyError, EOFError):
+            pass  # unreadable or truncated cache: fall through and regenerate it
+    x, y = make()
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write then rename, so that an interrupted write never leaves a truncated cache behind.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez_compressed(f, x=x.numpy(), y=y.numpy())
+            os.chmod(tmp, 0o644)  # mkstemp makes files private; a cache is as readable as any download
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return x, y

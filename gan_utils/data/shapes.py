@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
+
+from gan_utils.data.base import cached_images
 
 __all__ = ["SHAPE_CLASSES", "VERSION", "synthetic_shapes"]
 
@@ -216,24 +215,4 @@ def synthetic_shapes(n: int, seed: int = 0, cache_dir: str | Path | None = None)
     if n < 0:
         raise ValueError(f"n must be non-negative, got {n}")
     path = None if cache_dir is None else Path(cache_dir) / f"synthetic_shapes_{n}_{seed}_v{VERSION}.npz"
-    if path is not None and path.exists():
-        try:
-            with np.load(path) as f:
-                x, y = torch.from_numpy(f["x"]), torch.from_numpy(f["y"])
-            if x.shape == (n, 3, _SIZE, _SIZE) and x.dtype == torch.uint8 and y.shape == (n,):
-                return x, y.long()
-        except (OSError, ValueError, KeyError, EOFError):
-            pass  # unreadable or truncated cache: fall through and regenerate it
-    x, y = _generate(n, seed)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so that an interrupted write never leaves a truncated cache behind.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, x=x.numpy(), y=y.numpy())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return x, y
+    return cached_images(path, (n, 3, _SIZE, _SIZE), lambda: _generate(n, seed))

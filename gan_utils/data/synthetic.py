@@ -10,8 +10,6 @@ alone scores about 94% on the real MNIST test set (benchmarks/synthetic_digits_v
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from gan_utils.data.base import cached_images
 
 __all__ = ["VERSION", "DIGIT_FONTS", "Mixture2D", "ring8", "grid25", "synthetic_digits"]
 
@@ -429,25 +429,4 @@ def synthetic_digits(
     if n < 0:
         raise ValueError(f"n must be non-negative, got {n}")
     path = None if cache_dir is None else Path(cache_dir) / f"synthetic_digits_{n}_{seed}_v{VERSION}.npz"
-    if path is not None and path.exists():
-        try:
-            with np.load(path) as f:
-                x, y = torch.from_numpy(f["x"]), torch.from_numpy(f["y"])
-            if x.shape == (n, 1, _OUT, _OUT) and x.dtype == torch.uint8 and y.shape == (n,):
-                return x, y.long()
-        except (OSError, ValueError, KeyError):
-            pass  # unreadable or truncated cache: fall through and regenerate it
-    x, y = _generate(n, seed)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so that an interrupted write never leaves a truncated cache behind.
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.stem, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, x=x.numpy(), y=y.numpy())
-            os.chmod(tmp, 0o644)  # mkstemp makes files private; a cache is as readable as any download
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-    return x, y
+    return cached_images(path, (n, 1, _OUT, _OUT), lambda: _generate(n, seed))

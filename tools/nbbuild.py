@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
 import nbformat
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def build(cells: list[tuple[str, str]], path: str | Path) -> None:
@@ -20,6 +23,13 @@ def build(cells: list[tuple[str, str]], path: str | Path) -> None:
         c.pop("id", None)
     nb.nbformat_minor = 4
     nbformat.write(nb, str(path))
+
+
+def _stale_progress_bar(output: dict) -> bool:
+    data = output.get("data", {})
+    if output.get("output_type") != "display_data" or set(data) - {"text/plain", WIDGET}:
+        return False
+    return WIDGET in data or bool(re.match(r"[^\n]*\d+%\|", data.get("text/plain", "")))
 
 
 def strip(path: str | Path) -> None:
@@ -37,12 +47,14 @@ def strip(path: str | Path) -> None:
             # not change from one run to the next.
             count += 1
             c.execution_count = count
+            # A tqdm widget's saved text is its first frame ("0%| 0/8000"): misleading once the widget is gone.
+            c.outputs = [o for o in c.outputs if not _stale_progress_bar(o)]
             for o in c.outputs:
                 if "execution_count" in o:
                     o["execution_count"] = count
                 o.get("metadata", {}).pop("execution", None)
                 if o.get("output_type") == "display_data":
-                    o.get("data", {}).pop("application/vnd.jupyter.widget-view+json", None)
+                    o.get("data", {}).pop(WIDGET, None)
     nb.nbformat_minor = 4
     nbformat.write(nb, str(path))
 

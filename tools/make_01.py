@@ -1,5 +1,5 @@
 """Source of notebooks/01_vanilla_gan.ipynb (edit here, then run: python tools/make_01.py)."""
-from nbbuild import build
+from nbbuild import build, setup_cells
 
 C = []
 md = lambda s: C.append(("md", s))
@@ -38,20 +38,8 @@ md(r"""
 This is the first notebook; everything later builds on the pieces written here and promoted to `gan_utils`.
 """)
 
-md(r"""
-## Setup
-
-The first cell installs the course package when it runs on Colab, and does nothing anywhere else
-(locally, `make lab` has already installed it). It never touches Colab's own torch.
-""")
-code(r"""
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # True only on Colab
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
-""")
+C += setup_cells("The first cell installs the course package when it runs on Colab, and does nothing anywhere else\n"
+                 "(locally, `make lab` has already installed it). It never touches Colab's own torch.")
 
 md(r"""
 Imports. Everything the course reuses comes from `gan_utils`; everything this paper introduces is written

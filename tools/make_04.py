@@ -1,5 +1,5 @@
 """Source of notebooks/04_infogan.ipynb (edit here, then run: python tools/make_04.py)."""
-from nbbuild import build
+from nbbuild import build, setup_cells
 
 C = []
 md = lambda s: C.append(("md", s))
@@ -39,15 +39,7 @@ md(r"""
 The blocks are notebook 03's DCGAN, imported from `gan_utils.nn.dcgan`.
 """)
 
-md("## Setup\n\nThe Colab cell installs the course package on Colab only.")
-code(r"""
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:  # True only on Colab
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
-""")
+C += setup_cells()
 code(r"""
 import math
 

@@ -11,6 +11,21 @@ import nbformat
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
+COLAB_INSTALL = r"""
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # True only on Colab
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+"""
+
+
+def setup_cells(intro: str = "The Colab cell installs the course package on Colab only.") -> list[tuple[str, str]]:
+    """The skeleton's Setup heading and the Colab install cell that every notebook starts with."""
+    return [("md", f"## Setup\n\n{intro}"), ("code", COLAB_INSTALL)]
+
+
 def build(cells: list[tuple[str, str]], path: str | Path) -> None:
     """Write cells to `path` as an nbformat-4 notebook with kernel python3 and no outputs."""
     nb = nbformat.v4.new_notebook()

@@ -10,6 +10,8 @@ from gan_utils.nn import (
     DCGANDiscriminator,
     DCGANGenerator,
     HistoricalAverage,
+    InfoGANDiscriminator,
+    InfoGANGenerator,
     LabelEmbedding,
     MinibatchDiscrimination,
     QHead,
@@ -313,6 +315,38 @@ def test_sample_latent_and_q_head_shapes() -> None:
     assert q.cat_logits.shape == (4, 10) and q.cont_mean.shape == (4, 2) and q.cont_log_std is None
     q = QHead(6272, learn_std=True)(torch.randn(4, 6272))
     assert q.cont_log_std is not None and q.cont_log_std.shape == (4, 2)
+
+
+def test_infogan_networks_match_the_papers_table_1() -> None:
+    G, D = InfoGANGenerator(), InfoGANDiscriminator()
+    # G: FC 74->1024 (no bias) + BN, FC 1024->6272 + BN, upconv 128->64 + BN, upconv 64->1 (+ bias), by hand
+    assert n_params(G) == 74 * 1024 + 2 * 1024 + 1024 * 6272 + 2 * 6272 + 128 * 64 * 16 + 2 * 64 + 64 * 16 + 1
+    # D: conv 1->64 (+ bias), conv 64->128 + BN, FC 6272->1024 + BN, FC 1024->1 (+ bias)
+    assert n_params(D) == 16 * 64 + 64 + 64 * 128 * 16 + 2 * 128 + 6272 * 1024 + 2 * 1024 + 1024 + 1
+    z, c_idx, c_cont = sample_latent(5)
+    x = G(latent_input(z, c_idx, c_cont))
+    assert x.shape == (5, 1, 28, 28) and x.min() >= -1 and x.max() <= 1
+    f = D.features(x)
+    assert f.shape == (5, 1024) == (5, D.feature_dim) and D.from_features(f).shape == (5,) and D(x).shape == (5,)
+    assert [m.negative_slope for m in D.modules() if isinstance(m, nn.LeakyReLU)] == [0.1] * 3
+    assert not isinstance(D.body[1], nn.BatchNorm2d)  # no BN on D's input layer
+    small = InfoGANGenerator(fc=32, ngf=8)
+    assert small(torch.rand(2, 74)).shape == (2, 1, 28, 28)
+    with pytest.raises(ValueError, match="28, 28"):
+        D(torch.zeros(2, 3, 32, 32))
+
+
+def test_infogan_networks_pass_gradients_to_g_through_d_and_q() -> None:
+    torch.manual_seed(0)
+    G, D = InfoGANGenerator(fc=64, ngf=8), InfoGANDiscriminator(ndf=8, fc=64)
+    Q = QHead(D.feature_dim)
+    z, c_idx, c_cont = sample_latent(6)
+    f = D.features(G(latent_input(z, c_idx, c_cont)))
+    q = Q(f)
+    info = info_loss(q.cat_logits, c_idx, q.cont_mean, c_cont)
+    info.backward()
+    grads = [p.grad for p in G.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads) and sum(g.abs().sum() for g in grads) > 0
 
 
 def test_info_loss_by_hand() -> None:

@@ -9,12 +9,20 @@ from gan_utils.nn.improved import (
     feature_matching_loss,
     vbn_reference_pass,
 )
-from gan_utils.nn.info import QHead, QOutput, info_loss, latent_input, sample_latent
+from gan_utils.nn.info import (
+    InfoGANDiscriminator,
+    InfoGANGenerator,
+    QHead,
+    QOutput,
+    info_loss,
+    latent_input,
+    sample_latent,
+)
 
 __all__ = [
     "Condition", "LabelEmbedding", "concat_condition", "one_hot",
     "DCGANDiscriminator", "DCGANGenerator", "weights_init",
     "HistoricalAverage", "MinibatchDiscrimination", "VirtualBatchNorm", "feature_matching_loss",
     "vbn_reference_pass",
-    "QHead", "QOutput", "info_loss", "latent_input", "sample_latent",
+    "InfoGANDiscriminator", "InfoGANGenerator", "QHead", "QOutput", "info_loss", "latent_input", "sample_latent",
 ]

@@ -44,6 +44,10 @@ class NonFiniteLossError(RuntimeError):
     """A loss became NaN or inf; training stopped before saving the broken weights."""
 
 
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint on disk was saved from different models (another architecture or other sizes)."""
+
+
 @dataclass
 class History:
     """Losses per step and sample snapshots at fixed z, kept in checkpoints so curves survive a resume."""
@@ -129,10 +133,16 @@ class Trainer:
             return False
         device = next(iter(self.models.values())).parameters().__next__().device
         state = load_safe(path, map_location=device)
-        for k, m in self.models.items():
-            m.load_state_dict(state["models"][k])
-        for k, o in self.optimizers.items():
-            o.load_state_dict(state["optimizers"][k])
+        try:
+            for k, m in self.models.items():
+                m.load_state_dict(state["models"][k])
+            for k, o in self.optimizers.items():
+                o.load_state_dict(state["optimizers"][k])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise CheckpointMismatchError(
+                f"The checkpoint {path} does not fit these models or optimizers (it was probably saved by an older "
+                f"version of the notebook or with other sizes). Delete it, or its folder, to start afresh, or call "
+                f"fit(..., resume=False). Details: {str(e).splitlines()[0]}") from e
         rng = state["rng"]
         rng["torch"] = rng["torch"].cpu()
         rng["generators"] = {k: v.cpu() for k, v in rng["generators"].items()}

@@ -5,7 +5,13 @@ import torch
 from torch import nn
 
 from gan_utils.checkpoints import load_safe, save_atomic
-from gan_utils.training import NonFiniteLossError, Trainer, train_discriminator, train_generator
+from gan_utils.training import (
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    Trainer,
+    train_discriminator,
+    train_generator,
+)
 
 
 def tiny_gan(seed: int = 0) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
@@ -125,6 +131,18 @@ def test_atomic_save_leaves_old_file_on_failure(tmp_path: Path) -> None:
         save_atomic({"a": Boom()}, path)
     assert torch.equal(load_safe(path)["a"], torch.ones(2))
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_checkpoint_from_other_models_is_a_clear_error(tmp_path: Path) -> None:
+    make_trainer(tmp_path).fit(5, progress=False)
+    G = nn.Sequential(nn.Linear(4, 32), nn.ReLU(), nn.Linear(32, 2))  # another architecture, same names
+    D = nn.Sequential(nn.Linear(2, 1))
+    other = Trainer({"G": G, "D": D}, {"G": torch.optim.Adam(G.parameters()), "D": torch.optim.Adam(D.parameters())},
+                    lambda i: {}, ckpt_dir=tmp_path, live=False)
+    with pytest.raises(CheckpointMismatchError, match="resume=False") as err:
+        other.fit(10, progress=False)
+    assert str(tmp_path / "latest.pt") in str(err.value)
+    assert load_safe(tmp_path / "latest.pt")["step"] == 5  # the old checkpoint is left untouched
 
 
 def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:

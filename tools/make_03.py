@@ -16,8 +16,11 @@ Convolutional Generative Adversarial Networks.* ICLR 2016. [arXiv:1511.06434](ht
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
 | `fast` | CI smoke test: tiny sizes, same code | ≈ 35 s (measured) | ≈ 30 s (estimate) |
-| `default` | MNIST at notebook 01's wall time; one CIFAR class; all of CIFAR-10 | ≈ 11 min (measured) | ≈ 4 min (estimate) |
+| `default` | MNIST at notebook 01's wall time; one CIFAR class, with and without BN in G; all of CIFAR-10 | ≈ 13 min (measured)\* | ≈ 5 min (estimate) |
 | `full` | 30k MNIST and 50k CIFAR steps at batch 128 | hours | ≈ 40 min (estimate) |
+
+\* With notebook 01's checkpoint on disk; without it, this notebook trains notebook 01's MLP GAN itself (about
+5 more minutes on a CPU).
 
 The outputs you see come from a `default` run on real data: the MNIST test split (10,000 digits) and the
 CIFAR-10 test split as JPEGs (10,000 images).
@@ -30,8 +33,8 @@ md(r"""
 * the DCGAN initialisation $\mathcal N(0, 0.02)$ and the optimiser settings (Adam, lr $2\cdot10^{-4}$, $\beta_1 = 0.5$);
 * that convolutions give much crisper MNIST digits than notebook 01's MLP **in the same wall time**, and what a
   domain FID does and does not tell you about that;
-* what a DCGAN does on a **single** CIFAR-10 class (a small data set), where it collapses to repeating patterns,
-  and on all of CIFAR-10;
+* what a DCGAN does on a **single** CIFAR-10 class (a small data set), how it collapses to repeating patterns
+  when one rule (batch norm in $G$) is dropped, and how to measure collapse with **MS-SSIM**; then all of CIFAR-10;
 * latent-space **interpolation**: walking in $z$ gives smooth changes in the image.
 
 **What changes from notebook 01:** only the two networks. The losses, the training step and the `Trainer` are
@@ -50,6 +53,7 @@ from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
 from gan_utils.exercises import check
 from gan_utils.metrics.classifier import get_domain_classifier
+from gan_utils.metrics.diversity import mean_pairwise_ms_ssim
 from gan_utils.metrics.fid_is import domain_fid
 from gan_utils.models.vanilla import MLPGenerator
 from gan_utils.training import Trainer, train_discriminator, train_generator
@@ -255,15 +259,25 @@ md(r"""
 ## Losses
 
 Unchanged: binary cross-entropy for $D$ and the non-saturating loss for $G$, inside notebook 01's
-`train_discriminator` / `train_generator`. One helper builds a fresh DCGAN pair and its Trainer, so the three
-experiments below differ only in their data.
+`train_discriminator` / `train_generator`. One helper builds a fresh DCGAN pair and its Trainer, so the
+experiments below differ only in their data (and, once, in $G$'s batch norm; `drop_batchnorm` swaps each BN layer
+for an identity).
 """)
 code(r"""
-def make_dcgan(data, name):
+def drop_batchnorm(net):
+    for parent in list(net.modules()):
+        for key, child in parent.named_children():
+            if isinstance(child, nn.BatchNorm2d):
+                setattr(parent, key, nn.Identity())
+""")
+code(r"""
+def make_dcgan(data, name, g_batchnorm=True):
     torch.manual_seed(cfg.seed)
     c, s = data.shape[0], data.shape[1]
     G_, D_ = Generator(channels=c, img_size=s, ngf=cfg.width).to(device), Discriminator(c, s, ndf=cfg.width).to(device)
     G_.apply(weights_init); D_.apply(weights_init)
+    if not g_batchnorm:          # for the collapse experiment only: break rule 3 in G
+        drop_batchnorm(G_)
     opt_G_ = torch.optim.Adam(G_.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D_ = torch.optim.Adam(D_.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
@@ -363,53 +377,80 @@ tells the whole story of a generative model.
 
 ## One CIFAR-10 class: collapse on a small data set
 
-Now 1,000 horse images at 32×32. With so few images, long DCGAN runs are known to drift into **mode
-collapse**: many samples become near copies of each other, often with repeating texture patterns. Watch the
-fixed-$z$ grid over training, then measure it below.
+Now 1,000 horse images at 32×32. Mode collapse is the failure where $G$ maps many different $z$ to nearly the
+same image; with so few training images it is a real risk. We train twice, identically except for one rule:
+
+1. the DCGAN recipe as above;
+2. the same with **no batch norm in $G$**. The DCGAN paper credits BN with preventing "the generator from
+   collapsing all samples to a single point, which is a common failure mode observed in GANs".
+
+Watch the fixed-$z$ grids over training.
 """)
 code(r"""
 G_one, D_one, trainer_one = make_dcgan(horses, "one_class")
 hist_one = trainer_one.fit(cfg.one_class_steps, resume=True)
 """)
 code(r"""
-plot_snapshots(hist_one, max_cols=6, n_images=36, size=2.6); plt.show()
-""")
-
-md(r"""
-To make "many samples look alike" a number, we take the mean pairwise cosine similarity of the classifier's
-features within a batch, for real horses and for the generated ones at each snapshot. A collapsed $G$ has
-samples far more similar to each other than real horses are.
+plot_snapshots(hist_one, max_cols=7, n_images=36, size=2.2); plt.show()
 """)
 code(r"""
-clf_cifar, acc_cifar = get_domain_classifier(cifar, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
-print(f"CIFAR domain classifier: {100 * acc_cifar:.1f}% on held-out {cifar.source} images")
-
-def mean_similarity(x):
-    with torch.no_grad():
-        f = torch.nn.functional.normalize(clf_cifar.features(x.to(device)), dim=1)
-    sim = f @ f.T
-    return ((sim.sum() - sim.diagonal().sum()) / (len(f) * (len(f) - 1))).item()
-
-real_sim = mean_similarity(horses.to_float(torch.arange(64)))
-snap_sim = [(s, mean_similarity(x)) for s, x in hist_one.snapshots]
-plt.figure(figsize=(7, 3)); plt.plot(*zip(*snap_sim), marker="o", label="generated horses")
-plt.axhline(real_sim, color="gray", ls="--", label="real horses")
-plt.xlabel("step"); plt.ylabel("mean pairwise cosine sim."); plt.legend(); plt.grid(alpha=0.3); plt.show()
+G_nobn, D_nobn, trainer_nobn = make_dcgan(horses, "one_class_no_bn", g_batchnorm=False)
+hist_nobn = trainer_nobn.fit(cfg.one_class_steps, resume=True)
+""")
+code(r"""
+plot_snapshots(hist_nobn, max_cols=7, n_images=36, size=2.2); plt.show()
 """)
 
 md(r"""
-**What this run shows.** In the committed `default` run (1,200 steps, about 77 passes over the 1,000 horses) the
-DCGAN recipe did **not** collapse: the similarity falls from 1 (identical grey images at step 0) to the level of
-real horses and stays there. Short runs did not provoke it either: a 5× larger learning rate (1e-3, which the
-paper calls too high) stayed as diverse as real horses for 1,000 steps. Removing batch norm from $G$, which the
-DCGAN paper credits with stopping $G$ from "collapsing all samples to a single point", let $D$ win outright
-($\mathcal L_D \to 0$) and pushed the similarity above the real level by step 1,200 (0.89 against 0.80): the
-start of a collapse. On a small class, collapse is a long-training failure; exercise 4 asks you to chase it.
+Without batch norm, $D$ wins at once ($\mathcal L_D$ near 0, below) and $G$ collapses: every sample in a snapshot
+shares one colour scheme and the same repeating square texture, and from one snapshot to the next the whole set
+jumps to another colour. This is the picture described in the seed article: after a collapse, $D$ learns that
+this one kind of image is fake, and its gradient pushes $G$'s single output around image space instead of
+spreading it out.
+""")
+code(r"""
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 3), sharey=True)
+plot_losses(hist_one, ax=ax1); ax1.set_title("recipe")
+plot_losses(hist_nobn, ax=ax2); ax2.set_title("no BN in G"); plt.show()
+""")
+
+md(r"""
+**Measuring collapse with MS-SSIM.** The structural similarity (SSIM) of two images compares their local means,
+contrasts and correlations, window by window, and is 1 for identical images. MS-SSIM combines SSIM at several
+scales (the image, then 2× and 4× downsampled). The **mean MS-SSIM over random pairs of samples** is a diversity
+score (Odena et al. 2017 use it for exactly this): a collapsed $G$ scores much higher than real images of the same
+class. We use torchmetrics' MS-SSIM through `gan_utils.metrics.diversity` (3 scales and a 7-tap window so that
+32-pixel images fit; the module's docstring gives the full convention).
+""")
+code(r"""
+real_ms = mean_pairwise_ms_ssim(horses.to_float(torch.arange(min(200, len(horses)), device=device)))
+curves = {name: [(s, mean_pairwise_ms_ssim(x)) for s, x in h.snapshots if s > 0]
+          for name, h in [("recipe", hist_one), ("no BN in G", hist_nobn)]}
+plt.figure(figsize=(7, 3))
+for name, curve in curves.items():
+    plt.plot(*zip(*curve), marker="o", label=name)
+plt.axhline(real_ms, color="gray", ls="--", label="real horses")
+plt.xlabel("step"); plt.ylabel("mean pairwise MS-SSIM"); plt.legend(); plt.grid(alpha=0.3); plt.show()
+print(f"real horses {real_ms:.3f}; at the last snapshot: " + ", ".join(f"{k} {v[-1][1]:.3f}" for k, v in curves.items()))
+""")
+
+md(r"""
+**What this run shows.** Both runs start high (all samples are the same grey blur at first). With the full
+recipe, the MS-SSIM falls towards the real horses' level (0.111 at step 1,200 against 0.077 for real horses in
+the committed run) and the grids stay varied: in this short run the recipe does not collapse. Without BN in $G$
+the score ends near three times the real level (0.212), and the grids show why: one colour scheme and one
+checkerboard texture per snapshot. On a small class, the recipe's collapse is a long-training failure (the seed article
+saw it after many epochs); exercise 4 asks you to chase it.
 
 ## All of CIFAR-10
 
 The same code on all ten classes. At this budget the samples are blurry scenes with plausible colours and
-object-like blobs; the paper trained for many hours on a GPU (`full` mode goes further).
+object-like blobs; the paper trained for many hours on a GPU (`full` mode goes further). The domain FID uses
+a CIFAR-10 classifier, trained and cached like the MNIST one.
+""")
+code(r"""
+clf_cifar, acc_cifar = get_domain_classifier(cifar, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
+print(f"CIFAR domain classifier: {100 * acc_cifar:.1f}% on held-out {cifar.source} images")
 """)
 code(r"""
 G_cifar, D_cifar, trainer_cifar = make_dcgan(cifar, "cifar")
@@ -497,7 +538,8 @@ md(r"""
   fully connected layers, ReLU/Tanh in $G$ and LeakyReLU in $D$, $\mathcal N(0, 0.02)$ init, Adam(2e-4, 0.5).
 * At equal wall time its MNIST digits are visibly crisper than the MLP GAN's; the domain FID measures something
   else (recognisability and class proportions), so compare it with care.
-* On a small single-class set it can collapse: samples grow alike, which the feature similarity shows.
+* On a small single-class set, dropping batch norm from $G$ makes it collapse at once to repeating patterns; the
+  mean pairwise MS-SSIM of its samples measures that. The full recipe stayed diverse in our short run.
 * Its latent space is smooth enough to interpolate.
 
 **Against the paper.** The paper's headline numbers are representation-learning results that need ImageNet-scale
@@ -534,9 +576,9 @@ LeakyReLU in $D$ by ReLU, and retrain on MNIST for the same steps. Which rule ma
 Then, as a small version of the paper's CIFAR-10 experiment, fit a logistic regression on `D_cifar.features` of
 labelled CIFAR images and compare with the same on random features.
 
-**Exercise 4 (open).** Chase the one-class collapse: train `make_dcgan(horses, ...)` for 10,000 steps (`full`
-mode, or a GPU), and a second run whose $G$ has its `BatchNorm2d` layers replaced by `nn.Identity()`. Plot the
-similarity curve of both. When does each cross the real horses' level, and what do the grids look like then?
+**Exercise 4 (open).** Chase the recipe's own collapse: train `make_dcgan(horses, ...)` for 10,000 steps (`full`
+mode, or a GPU) and follow its MS-SSIM curve. Does it ever rise again above the real horses' level, and what do
+the grids look like then? Which other single rule, when broken, collapses $G$ as fast as dropping its batch norm?
 
 <details><summary>Solutions</summary>
 

@@ -86,6 +86,9 @@ class Trainer:
     It shows a tqdm bar with the losses, keeps a History, draws live loss curves and samples in notebooks,
     saves atomic checkpoints (models, optimizers, step, RNG states, history) every `ckpt_every` steps and on
     KeyboardInterrupt, resumes exactly with `fit(..., resume=True)`, and stops on NaN/inf losses.
+
+    `stateful` holds other training state with `state_dict()` / `load_state_dict()` (e.g. a HistoricalAverage);
+    `extra_state` holds plain values (numbers, lists, dicts) that hooks update; both go into the checkpoints.
     """
 
     def __init__(self, models: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
@@ -94,7 +97,8 @@ class Trainer:
                  sample_every: int = 500, plot_every: int | None = None, live: bool | None = None,
                  generators: dict[str, torch.Generator] | None = None,
                  extra_state: dict[str, Any] | None = None,
-                 hooks: list[Callable[[Trainer, int, dict[str, float]], None]] | None = None) -> None:
+                 hooks: list[Callable[[Trainer, int, dict[str, float]], None]] | None = None,
+                 stateful: dict[str, Any] | None = None) -> None:
         self.models, self.optimizers, self.step_fn = models, optimizers, step_fn
         self.ckpt_path = Path(ckpt_dir) / "latest.pt" if ckpt_dir is not None else None
         self.ckpt_every, self.sample_fn, self.sample_every = ckpt_every, sample_fn, sample_every
@@ -103,6 +107,7 @@ class Trainer:
         self.generators = generators or {}
         self.extra_state = extra_state if extra_state is not None else {}
         self.hooks = list(hooks or [])
+        self.stateful = stateful or {}
         self.history = History()
         self.step = 0
         self.seconds = 0.0
@@ -118,6 +123,7 @@ class Trainer:
             "rng": rng_state(self.generators),
             "history": self.history.state_dict(),
             "extra": self.extra_state,
+            "stateful": {k: obj.state_dict() for k, obj in self.stateful.items()},
         }
 
     def save(self) -> Path | None:
@@ -138,6 +144,8 @@ class Trainer:
                 m.load_state_dict(state["models"][k])
             for k, o in self.optimizers.items():
                 o.load_state_dict(state["optimizers"][k])
+            for k, obj in self.stateful.items():
+                obj.load_state_dict(state["stateful"][k])
         except (KeyError, RuntimeError, ValueError) as e:
             raise CheckpointMismatchError(
                 f"The checkpoint {path} does not fit these models or optimizers (it was probably saved by an older "

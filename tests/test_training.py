@@ -5,6 +5,8 @@ import torch
 from torch import nn
 
 from gan_utils.checkpoints import load_safe, save_atomic
+from gan_utils.losses import d_loss_bce
+from gan_utils.nn.improved import HistoricalAverage
 from gan_utils.training import (
     CheckpointMismatchError,
     NonFiniteLossError,
@@ -80,6 +82,37 @@ def test_resume_gives_the_same_losses_as_one_run(tmp_path: Path) -> None:
     second.fit(20, resume=True, progress=False)
     assert second.history.steps == list(range(1, 21))
     assert second.history.losses == straight.history.losses
+
+
+def ha_trainer(ckpt_dir: Path | None, seed: int = 0) -> tuple[Trainer, HistoricalAverage]:
+    G, D, opt_G, opt_D = tiny_gan(seed)
+    ha_D = HistoricalAverage(D)
+    gen = torch.Generator().manual_seed(7)
+
+    def step(i: int) -> dict[str, float]:
+        x_real = torch.randn(8, 2, generator=gen) + 3
+        x_fake = G(torch.randn(8, 4, generator=gen)).detach()
+        loss_D = d_loss_bce(D(x_real), D(x_fake)) + 0.1 * ha_D.penalty()
+        opt_D.zero_grad()
+        loss_D.backward()
+        opt_D.step()
+        ha_D.update()
+        return {"loss_D": loss_D.item()}
+
+    return Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, step, ckpt_dir=ckpt_dir, ckpt_every=4, live=False,
+                   generators={"data": gen}, stateful={"ha_D": ha_D}), ha_D
+
+
+def test_stateful_objects_resume_with_the_run(tmp_path: Path) -> None:
+    straight, ha_straight = ha_trainer(None)
+    straight.fit(12, progress=False)
+    first, _ = ha_trainer(tmp_path)
+    first.fit(8, progress=False)
+    second, ha_second = ha_trainer(tmp_path, seed=3)
+    second.fit(12, resume=True, progress=False)
+    assert ha_second.count == ha_straight.count == 12
+    assert all(torch.allclose(ha_second.avg[k], ha_straight.avg[k]) for k in ha_straight.avg)
+    assert second.history.losses["loss_D"] == pytest.approx(straight.history.losses["loss_D"], abs=1e-6)
 
 
 def test_resume_when_done_skips_training(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -16,7 +16,7 @@ Techniques for Training GANs.* NeurIPS 2016. [arXiv:1606.03498](https://arxiv.or
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
 | `fast` | CI smoke test: tiny sizes, same code | ≈ 35 s (measured) | ≈ 30 s (estimate) |
-| `default` | 6 MNIST runs of 1k steps (one per switch), semi-supervised MNIST with 100 labels | ≈ 13 min (measured) | ≈ 4 min (estimate) |
+| `default` | 6 MNIST runs of 1k steps (one per switch), semi-supervised MNIST with 100 labels | ≈ 12 min (measured) | ≈ 4 min (estimate) |
 | `full` | the switch table on CIFAR-10, longer runs | hours | ≈ 1 h (estimate) |
 
 The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -304,7 +304,7 @@ results, samples = {}, {}
 for name, switches in [("base DCGAN", set())] + [(s, {s}) for s in SWITCHES]:
     G, D, opt_G, opt_D, ha_G, ha_D, generate = make_run(switches, name)
     step = make_step(switches, G, D, opt_G, opt_D, ha_G, ha_D, generate)
-    trainer = Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, step, live=False,
+    trainer = Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, step, live=False, stateful={"ha_G": ha_G, "ha_D": ha_D},
                       ckpt_dir=cfg.ckpt_dir / name.replace(" ", "_"), ckpt_every=1_000)
     trainer.fit(cfg.switch_steps, resume=True, progress=False)
     G.eval()

@@ -64,15 +64,20 @@ def plot_losses(history: History, ax: plt.Axes | None = None, window: int | None
     return ax
 
 
-def plot_snapshots(history: History, max_cols: int = 6, n_images: int = 36, size: float = 2.3) -> plt.Figure:
-    """Show the fixed-z sample grids saved during training, left to right over steps."""
+def plot_snapshots(history: History, max_cols: int = 6, n_images: int = 36, size: float = 2.3,
+                   nrow: int | None = None) -> plt.Figure:
+    """Show the fixed-z sample grids saved during training, left to right over steps.
+
+    `nrow` is the number of images per grid row (default: a square grid); pass the width of a structured sample
+    grid, e.g. 8 when each block of 8 samples shares one class or code.
+    """
     snaps = history.snapshots
     if len(snaps) > max_cols:
         idx = np.linspace(0, len(snaps) - 1, max_cols).round().astype(int)
         snaps = [snaps[i] for i in idx]
     fig, axes = plt.subplots(1, len(snaps), figsize=(size * len(snaps), size + 0.3))
     for ax, (step, x) in zip(np.atleast_1d(axes), snaps, strict=True):
-        show_grid(x[:n_images], ax=ax, title=f"step {step}")
+        show_grid(x[:n_images], nrow=nrow, ax=ax, title=f"step {step}")
     fig.tight_layout()
     return fig
 

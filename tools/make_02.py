@@ -249,9 +249,15 @@ history = trainer.fit(cfg.steps, resume=True)
 print(f"{trainer.step} steps, {trainer.seconds / 60:.1f} min of training")
 """)
 
-md("## Results\n\nThe class grid over training: the rows separate into digits early, well before the strokes are clean.")
+md(r"""
+## Results
+
+The class grid over training, one row per label. In the committed run every row is still the same at step 2,000:
+$G$ has not yet learned to use $y$, only to draw digit-like strokes. By step 4,000 the rows have separated into
+digits, well before the strokes are clean.
+""")
 code(r"""
-plot_snapshots(history, max_cols=5, n_images=80); plt.show()
+plot_snapshots(history, max_cols=5, n_images=80, nrow=n_cols); plt.show()
 """)
 
 md(r"""

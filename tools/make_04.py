@@ -17,7 +17,7 @@ Interpretable Representation Learning by Information Maximizing Generative Adver
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
 | `fast` | CI smoke test: tiny sizes, same code | ≈ 20 s (measured) | ≈ 20 s (estimate) |
-| `default` | 5k InfoGAN steps on MNIST, the paper's networks at half width | ≈ 10 min (measured) | ≈ 2 min (estimate) |
+| `default` | 5k InfoGAN steps on MNIST, the paper's networks at half width | ≈ 11 min (measured) | ≈ 2 min (estimate) |
 | `full` | 10k steps at batch 128, the paper's full widths | ≈ 2 h (estimate) | ≈ 10 min (estimate) |
 
 The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -340,7 +340,7 @@ code(r"""
 plot_losses(history); plt.show()
 """)
 code(r"""
-plot_snapshots(history, max_cols=5, n_images=80); plt.show()
+plot_snapshots(history, max_cols=5, n_images=80, nrow=8); plt.show()
 """)
 
 md(r"""

@@ -1,0 +1,29 @@
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import torch  # noqa: E402
+
+from gan_utils.training import History  # noqa: E402
+from gan_utils.viz import grid_image, plot_snapshots  # noqa: E402
+
+
+def test_grid_image_tiles_rows_of_nrow_images() -> None:
+    x = -torch.ones(80, 1, 28, 28)  # black in G's [-1, 1] range
+    x[8:16] = 1.0  # the second block of 8 (one class or code) is white
+    img = grid_image(x, nrow=8)  # 10 rows of 8 tiles, 2-pixel padding
+    assert img.shape == (10 * 30 + 2, 8 * 30 + 2, 3)
+    tile = lambda r, c: img[2 + 30 * r:30 + 30 * r, 2 + 30 * c:30 + 30 * c]  # noqa: E731
+    assert all(tile(1, c).min() == 1.0 and tile(0, c).max() == 0.0 for c in range(8))  # row 2 white, row 1 black
+    assert grid_image(x).shape == (9 * 30 + 2, 9 * 30 + 2, 3)  # default: a square grid, 9 per row
+
+
+def test_plot_snapshots_keeps_the_grid_width_and_picks_snapshots_across_training() -> None:
+    h = History()
+    for step in range(0, 700, 100):
+        h.snapshots.append((step, torch.rand(80, 1, 28, 28) * 2 - 1))
+    fig = plot_snapshots(h, max_cols=4, n_images=80, nrow=8)
+    axes = fig.axes
+    assert [ax.get_title() for ax in axes] == ["step 0", "step 200", "step 400", "step 600"]
+    assert all(ax.images[0].get_array().shape[:2] == (302, 242) for ax in axes)
+    plt.close(fig)

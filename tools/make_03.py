@@ -15,7 +15,7 @@ Convolutional Generative Adversarial Networks.* ICLR 2016. [arXiv:1511.06434](ht
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|
-| `fast` | CI smoke test: tiny sizes, same code | ≈ 35 s (measured) | ≈ 30 s (estimate) |
+| `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 30 s (estimate) |
 | `default` | MNIST at notebook 01's wall time; one CIFAR class, with and without BN in G; all of CIFAR-10 | ≈ 13 min (measured)\* | ≈ 5 min (estimate) |
 | `full` | 30k MNIST and 50k CIFAR steps at batch 128 | hours | ≈ 40 min (estimate) |
 

@@ -1,9 +1,7 @@
 """Source of notebooks/01_vanilla_gan.ipynb (edit here, then run: python tools/make_01.py)."""
-from nbbuild import build, setup_cells
+from nbbuild import build, colab_badge, notebook_source, setup_cells
 
-C = []
-md = lambda s: C.append(("md", s))
-code = lambda s: C.append(("code", s))
+C, md, code = notebook_source()
 
 md(r"""
 # 01 · Vanilla GAN
@@ -12,7 +10,7 @@ md(r"""
 Aaron Courville, Yoshua Bengio. *Generative Adversarial Nets.* NeurIPS 2014.
 [arXiv:1406.2661](https://arxiv.org/abs/1406.2661)
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/01_vanilla_gan.ipynb)
+""" + colab_badge("01_vanilla_gan") + r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|

@@ -1,9 +1,7 @@
 """Source of notebooks/02_conditional_gan.ipynb (edit here, then run: python tools/make_02.py)."""
-from nbbuild import build, setup_cells
+from nbbuild import build, colab_badge, notebook_source, setup_cells
 
-C = []
-md = lambda s: C.append(("md", s))
-code = lambda s: C.append(("code", s))
+C, md, code = notebook_source()
 
 md(r"""
 # 02 · Conditional GAN
@@ -11,7 +9,7 @@ md(r"""
 **Paper:** Mehdi Mirza, Simon Osindero. *Conditional Generative Adversarial Nets.* arXiv 2014.
 [arXiv:1411.1784](https://arxiv.org/abs/1411.1784)
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/02_conditional_gan.ipynb)
+""" + colab_badge("02_conditional_gan") + r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|

@@ -1,9 +1,7 @@
 """Source of notebooks/03_dcgan.ipynb (edit here, then run: python tools/make_03.py)."""
-from nbbuild import build, setup_cells
+from nbbuild import build, colab_badge, notebook_source, setup_cells
 
-C = []
-md = lambda s: C.append(("md", s))
-code = lambda s: C.append(("code", s))
+C, md, code = notebook_source()
 
 md(r"""
 # 03 · DCGAN: deep convolutional GANs
@@ -11,7 +9,7 @@ md(r"""
 **Paper:** Alec Radford, Luke Metz, Soumith Chintala. *Unsupervised Representation Learning with Deep
 Convolutional Generative Adversarial Networks.* ICLR 2016. [arXiv:1511.06434](https://arxiv.org/abs/1511.06434)
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/03_dcgan.ipynb)
+""" + colab_badge("03_dcgan") + r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|

@@ -1,9 +1,7 @@
 """Source of notebooks/04_infogan.ipynb (edit here, then run: python tools/make_04.py)."""
-from nbbuild import build, setup_cells
+from nbbuild import build, colab_badge, notebook_source, setup_cells
 
-C = []
-md = lambda s: C.append(("md", s))
-code = lambda s: C.append(("code", s))
+C, md, code = notebook_source()
 
 md(r"""
 # 04 · InfoGAN: interpretable codes by maximising mutual information
@@ -12,7 +10,7 @@ md(r"""
 Interpretable Representation Learning by Information Maximizing Generative Adversarial Nets.* NeurIPS 2016.
 [arXiv:1606.03657](https://arxiv.org/abs/1606.03657)
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/04_infogan.ipynb)
+""" + colab_badge("04_infogan") + r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|

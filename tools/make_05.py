@@ -1,9 +1,7 @@
 """Source of notebooks/05_improved_techniques.ipynb (edit here, then run: python tools/make_05.py)."""
-from nbbuild import build, setup_cells
+from nbbuild import build, colab_badge, notebook_source, setup_cells
 
-C = []
-md = lambda s: C.append(("md", s))
-code = lambda s: C.append(("code", s))
+C, md, code = notebook_source()
 
 md(r"""
 # 05 · Improved Techniques for Training GANs
@@ -11,7 +9,7 @@ md(r"""
 **Paper:** Tim Salimans, Ian Goodfellow, Wojciech Zaremba, Vicki Cheung, Alec Radford, Xi Chen. *Improved
 Techniques for Training GANs.* NeurIPS 2016. [arXiv:1606.03498](https://arxiv.org/abs/1606.03498)
 
-[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/05_improved_techniques.ipynb)
+""" + colab_badge("05_improved_techniques") + r"""
 
 | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 |---|---|---|---|

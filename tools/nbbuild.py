@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
+REPO = "gan-course/gans-from-scratch"  # where the course is published (the Colab badge and install cell use it)
 
 COLAB_INSTALL = r"""
 import subprocess
@@ -17,8 +19,20 @@ import sys
 
 if "google.colab" in sys.modules:  # True only on Colab
     subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
-"""
+                    "git+https://github.com/REPO.git"], check=True)
+""".replace("REPO", REPO)
+
+
+def notebook_source() -> tuple[list[tuple[str, str]], Callable[[str], None], Callable[[str], None]]:
+    """A fresh cell list and its `md(text)` / `code(text)` appenders, for a tools/make_NN.py source."""
+    cells: list[tuple[str, str]] = []
+    return cells, lambda s: cells.append(("md", s)), lambda s: cells.append(("code", s))
+
+
+def colab_badge(name: str) -> str:
+    """The "Open in Colab" badge for notebooks/<name>.ipynb."""
+    return ("[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"(https://colab.research.google.com/github/{REPO}/blob/main/notebooks/{name}.ipynb)")
 
 
 def setup_cells(intro: str = "The Colab cell installs the course package on Colab only.") -> list[tuple[str, str]]:

@@ -8,6 +8,9 @@ from typing import Any
 
 import torch
 
+MODES = ("fast", "default", "full")  # GAN_MODE: CI smoke run, real results on a CPU, paper scale on a GPU
+DATA_SOURCES = ("auto", "real", "synthetic")  # GAN_DATA: real if it can be had, real or fail, offline stand-in
+
 # Sizes every notebook gets unless it overrides them: how many synthetic stand-in images to make.
 COMMON_SIZES: dict[str, dict[str, Any]] = {
     "fast": {"n_synthetic": 2_000},
@@ -34,7 +37,7 @@ class RunConfig:
     @staticmethod
     def pick_sizes(sizes: dict[str, dict[str, Any]], mode: str) -> dict[str, Any]:
         """Check that every mode defines the same size keys and return the current mode's."""
-        modes = ("fast", "default", "full")
+        modes = MODES
         unknown = set(sizes) - set(modes)
         if unknown:
             raise ValueError(f"Unknown mode(s) {sorted(unknown)} in sizes; use only {modes}.")

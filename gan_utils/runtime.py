@@ -10,16 +10,35 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_utils.config import RunConfig
-
-MODES = ("fast", "default", "full")
-DATA_SOURCES = ("auto", "real", "synthetic")
+from gan_utils.config import DATA_SOURCES, MODES, RunConfig
 
 
 def repo_root() -> Path | None:
     """Return the repository root when the package runs from a checkout, else None."""
     here = Path(__file__).resolve().parent.parent
     return here if (here / "pyproject.toml").exists() and (here / "notebooks").is_dir() else None
+
+
+def shown_path(path: str | Path) -> str:
+    """A path as outputs print it: under $GAN_DATA_ROOT, the repository or ~, never a machine's absolute path."""
+    path = Path(path).expanduser().resolve()
+    anchors: list[tuple[Path, str]] = []
+    env = os.environ.get("GAN_DATA_ROOT")
+    if env:
+        anchors.append((Path(env).expanduser().resolve(), "$GAN_DATA_ROOT"))
+    root = repo_root()
+    if root is not None:
+        anchors.append((root, ""))
+    anchors.append((Path.home().resolve(), "~"))
+    for anchor, label in anchors:
+        try:
+            rel = path.relative_to(anchor)
+        except ValueError:
+            continue
+        if not label:
+            return rel.as_posix() or "."
+        return label if rel == Path(".") else f"{label}/{rel.as_posix()}"
+    return path.as_posix()
 
 
 def in_colab() -> bool:

@@ -1,0 +1,546 @@
+# %% [markdown]
+# # 04 · InfoGAN: interpretable codes by maximising mutual information
+#
+# **Paper:** Xi Chen, Yan Duan, Rein Houthooft, John Schulman, Ilya Sutskever, Pieter Abbeel. *InfoGAN:
+# Interpretable Representation Learning by Information Maximizing Generative Adversarial Nets.* NeurIPS 2016.
+# [arXiv:1606.03657](https://arxiv.org/abs/1606.03657)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/04_infogan.ipynb)
+#
+# | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
+# |---|---|---|---|
+# | `fast` | CI smoke test: tiny sizes, same code | ≈ 20 s (measured) | ≈ 20 s (estimate) |
+# | `default` | 5k InfoGAN steps on MNIST, the paper's networks at half width | ≈ 11 min (measured) | ≈ 2 min (estimate) |
+# | `full` | 10k steps at batch 128, the paper's full widths | ≈ 2 h (estimate) | ≈ 10 min (estimate) |
+#
+# The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
+
+# %% [markdown]
+# ## What you will learn
+#
+# * **mutual information** $I(c; G(z, c))$, why maximising it makes a code $c$ meaningful, and its
+#   **variational lower bound** $L_I$, which a network $Q$ can estimate;
+# * the **Q head**, which shares all of $D$'s convolutional body and adds one small head;
+# * a **categorical code** (10 values) and **continuous codes** $\sim U(-1, 1)$, weighted by $\lambda$;
+# * **traversals** of the continuous codes, which turn out to control rotation and stroke width, found without
+#   any labels;
+# * the categorical code used as an **unsupervised digit classifier**, scored after the best matching of codes to
+#   labels.
+#
+# **What changes from notebook 03:** $G$'s input is split into noise $z$ and codes $c$, and $D$ gets a second head.
+# The networks are the paper's own MNIST networks: notebook 03's strided (transposed) convolutions with batch norm
+# and its $\mathcal N(0, 0.02)$ init, plus one wide fully connected layer in each network.
+
+# %% [markdown]
+# ## Setup
+#
+# The Colab cell installs the course package on Colab only.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # True only on Colab
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+
+# %%
+import math
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import gan_utils
+from gan_utils.data.mnist import load_mnist
+from gan_utils.exercises import check
+from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
+from gan_utils.metrics.classifier import get_domain_classifier
+from gan_utils.metrics.matching import confusion, matched_accuracy
+from gan_utils.nn.dcgan import weights_init
+from gan_utils.training import Trainer
+from gan_utils.viz import plot_losses, plot_snapshots, show_grid
+
+# %%
+SIZES = {  # paper (Table 1 and the released MNIST script): fc 1024, width 64, batch 128, 50 epochs x 100 updates
+    "fast":    dict(steps=60, batch=64, width=16, fc=128, sample_every=20, n_eval=500, clf_epochs=1),
+    "default": dict(steps=5_000, batch=64, width=32, fc=512, sample_every=1_000, n_eval=10_000, clf_epochs=6),
+    "full":    dict(steps=10_000, batch=128, width=64, fc=1024, sample_every=2_000, n_eval=10_000, clf_epochs=10),
+}
+cfg = gan_utils.setup(seed=0, sizes=SIZES, name="04_infogan")
+device = cfg.device
+
+# %% [markdown]
+# ## The idea
+#
+# A GAN's $z$ is used by $G$ in whatever tangled way helps it fool $D$; no single coordinate of $z$ means "rotation"
+# or "digit class". InfoGAN splits $G$'s input into incompressible noise $z$ and a **latent code** $c$, and asks
+# that $c$ stay **recoverable** from the image: the mutual information $I(c; G(z, c))$ should be high.
+#
+# $$
+# \min_{G, Q} \max_D \; V_\text{InfoGAN}(D, G, Q) = V(D, G) - \lambda\, L_I(G, Q).
+# $$
+#
+# **Mutual information** $I(c; x) = H(c) - H(c \mid x)$ is how much seeing $x$ reduces our uncertainty about $c$.
+# It is zero if $G$ ignores $c$, and maximal when $c$ can be read off the image exactly. $H(c \mid x)$ needs the
+# posterior $P(c \mid x)$, which is intractable, so InfoGAN bounds it with an auxiliary distribution $Q(c \mid x)$:
+#
+# $$
+# I(c; G(z,c)) \;\ge\; \mathbb{E}_{c \sim P(c),\, x \sim G(z,c)}[\log Q(c \mid x)] + H(c) \;=\; L_I(G, Q).
+# $$
+#
+# The gap is $\mathbb E_x[\mathrm{KL}(P(\cdot\mid x)\,\|\,Q(\cdot\mid x))] \ge 0$, so the bound is tight when $Q$
+# equals the true posterior. $H(c)$ is a constant (the code's distribution is fixed), so maximising $L_I$ means
+# **training $Q$ to predict $c$ from $G(z, c)$**, and training $G$ to make that easy. In practice:
+#
+# * categorical code: $-\log Q(c\mid x)$ is a **cross-entropy**;
+# * continuous code: a Gaussian $Q$ with mean $\mu(x)$ and fixed std 1, so $-\log Q$ is $\tfrac12(c - \mu(x))^2$
+#   plus a constant.
+
+# %% [markdown]
+# ## Data
+#
+# MNIST, with labels kept aside: InfoGAN never sees them. We use them only at the end, to score the categorical code.
+
+# %%
+mnist = load_mnist(**cfg.data_kwargs)
+show_grid(mnist.batch(48)[0], nrow=16, figsize=(10, 3)); plt.show()
+
+# %% [markdown]
+# ## Building blocks
+#
+# **The latent input.** As in the paper's MNIST experiment: 62 noise variables, one categorical code with 10
+# values, and two continuous codes, all uniform on $[-1, 1]$ (the released code's choice). $G$'s input is the
+# concatenation, 74 numbers.
+
+# %%
+z_dim, n_cat, n_cont = 62, 10, 2
+
+def sample_latent(batch):
+    z = torch.rand(batch, z_dim, device=device) * 2 - 1        # (B, 62) ~ U(-1, 1)
+    c_cat = torch.randint(n_cat, (batch,), device=device)      # (B,)   ~ Cat(10)
+    c_cont = torch.rand(batch, n_cont, device=device) * 2 - 1  # (B, 2) ~ U(-1, 1)
+    return z, c_cat, c_cont
+
+def latent_input(z, c_cat, c_cont):
+    return torch.cat([z, F.one_hot(c_cat, n_cat).float(), c_cont], dim=1)  # (B, 74)
+
+print(tuple(latent_input(*sample_latent(4)).shape))
+
+
+# %% [markdown]
+# **G and D** follow the paper's Table 1 for MNIST. $G$: a fully connected layer of 1024 units, a second one to a
+# $7\times7\times128$ map, then two stride-2 transposed convolutions (64 channels, then the image). $D$: two stride-2
+# convolutions (64, 128 channels), then a fully connected layer of 1024 units; this **body** is what $D$ and $Q$ share.
+# Batch norm everywhere except $G$'s output and $D$'s input, ReLU in $G$, LeakyReLU with slope 0.1 in $D$: notebook
+# 03's principles, except for the hidden fully connected layers. On a CPU we halve the widths (`cfg.fc`, `cfg.width`);
+# `full` mode uses the paper's.
+
+# %%
+class Generator(nn.Module):
+    def __init__(self, z_dim=74, fc=1024, ngf=64):
+        super().__init__()
+        self.ngf = ngf
+        self.fc = nn.Sequential(nn.Linear(z_dim, fc, bias=False), nn.BatchNorm1d(fc), nn.ReLU(True),
+                                nn.Linear(fc, 2 * ngf * 7 * 7, bias=False), nn.BatchNorm1d(2 * ngf * 7 * 7), nn.ReLU(True))
+        self.conv = nn.Sequential(nn.ConvTranspose2d(2 * ngf, ngf, 4, 2, 1, bias=False), nn.BatchNorm2d(ngf), nn.ReLU(True),
+                                  nn.ConvTranspose2d(ngf, 1, 4, 2, 1), nn.Tanh())
+
+    def forward(self, g_in):                                    # (B, 74)
+        return self.conv(self.fc(g_in).view(-1, 2 * self.ngf, 7, 7))  # (B, 2 ngf, 7, 7) -> (B, 1, 28, 28)
+
+
+# %%
+class Discriminator(nn.Module):
+    def __init__(self, ndf=64, fc=1024):
+        super().__init__()
+        self.feature_dim = fc
+        self.body = nn.Sequential(nn.Conv2d(1, ndf, 4, 2, 1), nn.LeakyReLU(0.1),                       # 14x14
+                                  nn.Conv2d(ndf, 2 * ndf, 4, 2, 1, bias=False), nn.BatchNorm2d(2 * ndf), nn.LeakyReLU(0.1),
+                                  nn.Flatten(), nn.Linear(2 * ndf * 7 * 7, fc, bias=False), nn.BatchNorm1d(fc), nn.LeakyReLU(0.1))
+        self.head = nn.Linear(fc, 1)
+
+    def features(self, x):           # the body that D and Q share: (B, fc)
+        return self.body(x)
+
+    def from_features(self, f):      # D's real/fake logit: (B,)
+        return self.head(f).squeeze(1)
+
+    def forward(self, x):
+        return self.from_features(self.features(x))
+
+
+# %%
+G = Generator(z_dim + n_cat + n_cont, fc=cfg.fc, ngf=cfg.width).to(device)
+D = Discriminator(ndf=cfg.width, fc=cfg.fc).to(device)
+x_fake = G(latent_input(*sample_latent(8)))   # (8, 1, 28, 28)
+f = D.features(x_fake)                         # (8, fc): D's shared body
+print("G:", tuple(x_fake.shape), " D.features:", tuple(f.shape), " D:", tuple(D.from_features(f).shape))
+
+
+# %% [markdown]
+# **Why not notebook 03's DCGAN?** We tried it first: with $G$ and $D$ from `gan_utils.nn.dcgan` (no fully
+# connected hidden layer, width 32), the categorical code reached only 48% accuracy (measured as in the Results
+# section) after 4,000 steps. The paper's networks at half width reached 86% after the same 4,000 steps (seed 0,
+# this CPU). A plausible reason: the 1024-unit layer sees the whole digit at once, which is what $Q$ needs to name a
+# class, while the convolutional features of a DCGAN body are local.
+
+# %% [markdown]
+# **The Q head** reads D's features: one hidden layer of 128 units (batch norm, LeakyReLU), then 10 logits for the
+# categorical code and 2 means for the continuous codes. Sharing the body makes $Q$ almost free: one small extra
+# layer per step.
+
+# %%
+class QHead(nn.Module):
+    def __init__(self, in_features, n_categorical=10, n_continuous=2, hidden=128):
+        super().__init__()
+        self.n_categorical = n_categorical
+        self.hidden = nn.Sequential(nn.Linear(in_features, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.1))
+        self.out = nn.Linear(hidden, n_categorical + n_continuous)
+
+    def forward(self, f):
+        h = self.out(self.hidden(f))               # (B, 12)
+        return h[:, :self.n_categorical], h[:, self.n_categorical:]   # logits (B, 10), means (B, 2)
+
+
+# %%
+Q = QHead(D.feature_dim).to(device)
+cat_logits, cont_mean = Q(f)
+print("Q:", tuple(cat_logits.shape), tuple(cont_mean.shape))
+
+# %% [markdown]
+# The promoted `gan_utils.nn.info` has the same three networks (`QHead` also has an option to learn the std); with
+# the same weights they give the same outputs:
+
+# %%
+from gan_utils.nn import info
+
+G_lib = info.InfoGANGenerator(z_dim + n_cat + n_cont, fc=cfg.fc, ngf=cfg.width).to(device)
+D_lib, Q_lib = info.InfoGANDiscriminator(ndf=cfg.width, fc=cfg.fc).to(device), info.QHead(D.feature_dim).to(device)
+for mine, lib in [(G, G_lib), (D, D_lib), (Q, Q_lib)]:
+    lib.load_state_dict(mine.state_dict()); lib.eval(); mine.eval()
+g_in = latent_input(*sample_latent(8))
+with torch.no_grad():
+    assert torch.allclose(G_lib(g_in), G(g_in)) and torch.allclose(D_lib(x_fake), D(x_fake))
+    assert torch.allclose(Q_lib(f).cat_logits, Q(f)[0]) and torch.allclose(Q_lib(f).cont_mean, Q(f)[1])
+for m in (G, D, Q):
+    m.train()
+print("gan_utils.nn.info matches: InfoGANGenerator, InfoGANDiscriminator, QHead")
+
+# %% [markdown]
+# ## Losses
+#
+# The information loss is $-L_I$ without the constant $H(c)$: cross-entropy for the categorical code plus the
+# Gaussian negative log-likelihood (std 1) for the continuous ones, with weights $\lambda_\text{cat}$ and
+# $\lambda_\text{cont}$. The paper uses $\lambda = 1$ for discrete codes and suggests a smaller one for continuous
+# codes; the released MNIST script uses 1 for both, as we do.
+
+# %%
+lambda_cat, lambda_cont = 1.0, 1.0
+
+def info_loss(cat_logits, c_cat, cont_mean, c_cont):
+    nll_cont = 0.5 * math.log(2 * math.pi) + 0.5 * (c_cont - cont_mean) ** 2  # -log N(c; mu, 1)
+    return lambda_cat * F.cross_entropy(cat_logits, c_cat) + lambda_cont * nll_cont.sum(1).mean()
+
+
+# %% [markdown]
+# A hand check. If $Q$ knows nothing (uniform logits, means 0), the categorical part is $\log 10 = 2.3026$, which is
+# exactly $H(c)$, so $L_I = 0$: no information. If $Q$ is certain and right, the categorical part goes to 0 and
+# $L_I \to H(c) = \log 10$, the most a 10-valued code can carry.
+
+# %%
+c_cat, c_cont = torch.tensor([3, 7]), torch.tensor([[0.5, -0.5], [0.0, 1.0]])
+know_nothing = info_loss(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont)
+expected = math.log(10) + 2 * 0.5 * math.log(2 * math.pi) + 0.5 * (0.25 + 0.25 + 0 + 1) / 2
+print(f"know nothing: {know_nothing:.4f} (by hand {expected:.4f})")
+assert math.isclose(know_nothing.item(), expected, rel_tol=1e-6)
+assert torch.allclose(know_nothing, info.info_loss(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont))
+
+# %% [markdown]
+# ## Training
+#
+# As in the released code, the information term enters **both** updates: $D$'s body and $Q$ learn to read $c$
+# (with $D$'s optimiser), and $G$ learns to write it (with $G$'s optimiser). Learning rates are the paper's:
+# $2\cdot10^{-4}$ for $D$ and $Q$, $10^{-3}$ for $G$, Adam $\beta_1 = 0.5$.
+
+# %%
+torch.manual_seed(cfg.seed)
+G = Generator(z_dim + n_cat + n_cont, fc=cfg.fc, ngf=cfg.width).to(device)
+D = Discriminator(ndf=cfg.width, fc=cfg.fc).to(device)
+Q = QHead(D.feature_dim).to(device)
+G.apply(weights_init); D.apply(weights_init)   # notebook 03's N(0, 0.02) init (Q keeps PyTorch's default)
+opt_DQ = torch.optim.Adam([*D.parameters(), *Q.parameters()], lr=2e-4, betas=(0.5, 0.999))
+opt_G = torch.optim.Adam(G.parameters(), lr=1e-3, betas=(0.5, 0.999))
+
+
+# %%
+def infogan_step(step):
+    x_real, _ = mnist.batch(cfg.batch)
+    z, c_cat, c_cont = sample_latent(cfg.batch)
+    x_fake = G(latent_input(z, c_cat, c_cont))
+    # D and Q: tell real from fake, and read the codes back from the (detached) fakes
+    f_fake = D.features(x_fake.detach())
+    loss_D = d_loss_bce(D(x_real), D.from_features(f_fake))
+    cat_logits, cont_mean = Q(f_fake)
+    loss_Q = info_loss(cat_logits, c_cat, cont_mean, c_cont)
+    opt_DQ.zero_grad(set_to_none=True); (loss_D + loss_Q).backward(); opt_DQ.step()
+    # G: fool D, and make the codes easy to read
+    f_fake = D.features(x_fake)
+    cat_logits, cont_mean = Q(f_fake)
+    loss_info = info_loss(cat_logits, c_cat, cont_mean, c_cont)
+    loss_G = g_loss_nonsaturating(D.from_features(f_fake))
+    opt_G.zero_grad(set_to_none=True); (loss_G + loss_info).backward(); opt_G.step()
+    return {"loss_D": loss_D.item(), "loss_G": loss_G.item(), "info": loss_info.item()}
+
+
+# %% [markdown]
+# Since MNIST's labels are at hand, we can watch the categorical code turn into a digit classifier while $G$ trains.
+# A hook runs every `sample_every` steps: it feeds 2,000 real digits to $D$'s body and $Q$, takes the most likely
+# code, and scores it against the labels after the best matching of codes to digits (explained under Results). The
+# labels are used only for this score; InfoGAN never trains on them.
+
+# %%
+def code_predictions(idx):
+    D.eval(); Q.eval()
+    with torch.no_grad():
+        codes = torch.cat([Q(D.features(mnist.to_float(i)))[0].argmax(1) for i in idx.split(500)])
+    D.train(); Q.train()
+    return codes                                        # (len(idx),) the most likely categorical code
+
+watch_idx = torch.arange(min(2_000, cfg.n_eval), device=device)
+
+def watch_codes(trainer, step, losses):
+    if step % cfg.sample_every == 0:
+        acc, _ = matched_accuracy(code_predictions(watch_idx), mnist.labels[watch_idx], 10, 10)
+        trainer.extra_state["code_acc"][step] = acc      # kept in the checkpoints
+
+
+# %% [markdown]
+# The fixed sample grid: **row $k$ uses categorical code $k$**, and each column shares $z$ and $c_\text{cont}$. If
+# the categorical code learns the digit class, each row becomes one digit.
+
+# %%
+g = torch.Generator(device="cpu").manual_seed(1)
+z_fix = (torch.rand(8, z_dim, generator=g) * 2 - 1).repeat(10, 1).to(device)         # (80, 62)
+c_fix = torch.arange(10).repeat_interleave(8).to(device)                               # (80,)
+cc_fix = (torch.rand(8, n_cont, generator=g) * 2 - 1).repeat(10, 1).to(device)         # (80, 2)
+trainer = Trainer({"G": G, "D": D, "Q": Q}, {"G": opt_G, "DQ": opt_DQ}, infogan_step, ckpt_dir=cfg.ckpt_dir,
+                  ckpt_every=1_000, sample_fn=lambda: G(latent_input(z_fix, c_fix, cc_fix)),
+                  sample_every=cfg.sample_every, extra_state={"code_acc": {}}, hooks=[watch_codes])
+history = trainer.fit(cfg.steps, resume=True)
+print(f"{trainer.step} steps, {trainer.seconds / 60:.1f} min of training")
+
+# %% [markdown]
+# The information loss falls towards its floor (the continuous codes' constant $\log 2\pi$ ≈ 1.84 for two codes,
+# plus whatever uncertainty is left) while the GAN losses keep oscillating.
+
+# %%
+plot_losses(history); plt.show()
+
+# %%
+plot_snapshots(history, max_cols=5, n_images=80, nrow=8); plt.show()
+
+# %% [markdown]
+# The categorical code's accuracy over training, on the 2,000 watched digits:
+
+# %%
+steps_acc = sorted(trainer.extra_state["code_acc"].items())
+plt.figure(figsize=(6, 3)); plt.plot([s for s, _ in steps_acc], [100 * a for _, a in steps_acc], marker="o")
+plt.axhline(95, color="gray", ls="--", label="paper (about 5% error)"); plt.ylim(0, 100)
+plt.xlabel("step"); plt.ylabel("matched accuracy (%)"); plt.legend(); plt.grid(alpha=0.3); plt.show()
+
+# %% [markdown]
+# ## Results
+#
+# ### The categorical code as a digit classifier
+#
+# Feed **real** digits to $D$'s body and $Q$, take the most likely categorical code, and compare with the true
+# labels. Since the codes are learned without labels, code 3 need not mean digit 3: we first find the one-to-one
+# matching of codes to labels that maximises accuracy (the Hungarian algorithm, `scipy.optimize.linear_sum_assignment`).
+# The paper reports about **5% error** (95% accuracy) on MNIST.
+
+# %%
+idx = torch.randperm(len(mnist), device=device)[:cfg.n_eval]
+codes = code_predictions(idx)
+D.eval(); Q.eval(); G.eval()
+acc, mapping = matched_accuracy(codes, mnist.labels[idx], 10, 10)
+print(f"categorical code accuracy after matching: {100 * acc:.1f}%  (paper: about 95%, i.e. 5% error)")
+print("code -> digit:", mapping)
+
+# %% [markdown]
+# The confusion matrix, rows re-ordered by the matching, shows which digits share a code (typically 4/9 and 3/5/8,
+# the pairs that look alike).
+
+# %%
+conf = confusion(codes, mnist.labels[idx], 10, 10)
+order = [c for c, _ in sorted(mapping.items(), key=lambda kv: kv[1])]
+plt.figure(figsize=(4.5, 4)); plt.imshow(conf[order], cmap="Blues")
+plt.yticks(range(10), [f"code {c}" for c in order]); plt.xticks(range(10)); plt.xlabel("true digit")
+plt.colorbar(); plt.show()
+
+# %% [markdown]
+# **Against the paper.** The committed run reaches **83.6%** (printed above), against the paper's 95%. The curve
+# above was still rising at the end. The confusion matrix shows where the rest goes: most codes hold one digit
+# cleanly, while 4, 7 and 9, which differ by a stroke or two, are shared between three codes. Three things separate
+# our run from the paper's: half-width networks, 5,000 steps at batch 64 (the paper: 5,000 updates at batch 128),
+# and the 10,000-image test split instead of the 60,000-image training set. InfoGAN's categorical code also depends
+# on the seed (for some of the paper's other figures the authors picked codes from several runs). `full` mode (the paper's widths,
+# 10,000 steps at batch 128) and exercise 3 are the places to close the gap.
+#
+# The same question from the generator's side: draw samples with each categorical code, classify them with the
+# MNIST domain classifier of notebook 02 (cached), and score the codes against the predicted digits after the
+# same matching. This is the accuracy of **conditional samples**: does fixing the code fix the digit?
+
+# %%
+clf, clf_acc = get_domain_classifier(mnist, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
+z, c_cat, c_cont = sample_latent(cfg.n_eval)
+with torch.no_grad():
+    x_gen = torch.cat([G(latent_input(*t)) for t in zip(z.split(500), c_cat.split(500), c_cont.split(500))])
+    pred = torch.cat([clf(x).argmax(1) for x in x_gen.split(500)])
+acc_gen, _ = matched_accuracy(c_cat, pred, 10, 10)
+print(f"generated digits: code matches the classifier's digit in {100 * acc_gen:.1f}% of samples "
+      f"(classifier: {100 * clf_acc:.1f}% on held-out real digits)")
+
+# %% [markdown]
+# ### Traversals of the continuous codes
+#
+# Hold $z$ and the categorical code fixed and sweep one continuous code from $-2$ to $2$ (beyond the training range
+# $[-1, 1]$, as the paper does). Each row is one categorical value, re-ordered by the matching so rows go 0 to 9.
+
+# %%
+values = torch.linspace(-2, 2, 9)
+
+def traversal(code_index, seed=3):
+    gen = torch.Generator().manual_seed(seed)
+    z = (torch.rand(1, z_dim, generator=gen) * 2 - 1).repeat(10 * len(values), 1).to(device)
+    c_cat = torch.tensor(order).repeat_interleave(len(values)).to(device)          # one row per digit
+    c_cont = torch.zeros(10 * len(values), n_cont)
+    c_cont[:, code_index] = values.repeat(10)
+    with torch.no_grad():
+        return G(latent_input(z, c_cat, c_cont.to(device)))                       # (90, 1, 28, 28)
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 6.5))
+for k, ax in enumerate(axes):
+    show_grid(traversal(k), nrow=len(values), ax=ax, title=f"c{k + 2} (continuous code {k + 1}): -2 -> 2")
+plt.show()
+
+
+# %% [markdown]
+# Which code is rotation and which is width? Rather than guessing by eye, we measure two properties of each
+# generated digit: the **tilt** of its principal axis (from the image's second moments) and its **ink** (mean
+# brightness, a proxy for stroke width). Then we see how much each one changes when a code is swept, over many
+# random $z$ and classes.
+
+# %%
+def tilt_and_ink(x):
+    w = (x + 1) / 2                                                    # (B, 1, 28, 28) in [0, 1]
+    ys, xs = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")
+    m = w.sum((1, 2, 3)).clamp_min(1e-6)
+    cx, cy = (w * xs.to(x)).sum((1, 2, 3)) / m, (w * ys.to(x)).sum((1, 2, 3)) / m
+    dx, dy = xs.to(x) - cx.view(-1, 1, 1, 1), ys.to(x) - cy.view(-1, 1, 1, 1)
+    mu20, mu02, mu11 = (w * dx * dx).sum((1, 2, 3)), (w * dy * dy).sum((1, 2, 3)), (w * dx * dy).sum((1, 2, 3))
+    return torch.rad2deg(0.5 * torch.atan2(2 * mu11, mu20 - mu02)), w.mean((1, 2, 3))
+
+effects = {}
+for k in range(n_cont):
+    z, c_cat, c_cont = sample_latent(500)
+    lo, hi = c_cont.clone(), c_cont.clone()
+    lo[:, k], hi[:, k] = -1.0, 1.0
+    with torch.no_grad():
+        (t_lo, i_lo), (t_hi, i_hi) = tilt_and_ink(G(latent_input(z, c_cat, lo))), tilt_and_ink(G(latent_input(z, c_cat, hi)))
+    effects[f"c{k + 2}"] = ((t_hi - t_lo).mean().item(), (100 * (i_hi - i_lo) / i_lo).mean().item())
+    print(f"c{k + 2} from -1 to +1: tilt changes {effects[f'c{k + 2}'][0]:+.1f} degrees, ink {effects[f'c{k + 2}'][1]:+.1f}%")
+
+
+# %% [markdown]
+# In the paper, one code controls rotation and the other width; which index gets which role depends on the run.
+# A code whose sweep changes the tilt by tens of degrees while leaving the ink nearly constant is a rotation code;
+# one that changes the ink a lot with little tilt is a width code. In the committed run the two are **not cleanly
+# separated**: both codes change the stroke width (c3 thins the strokes by about 40%, c2 thickens them by about 30%)
+# and both tilt the digits by 15-20 degrees, in opposite directions; the traversals show it best on the 1s, which
+# c3 turns from a right lean to a left lean. The two codes together span rotation and width, but as a rotated
+# pair of axes rather than one factor each; longer training and the paper's wider networks are reported to align
+# them. Nothing told $G$ about either factor: they come out because they are the most reliable ways to make $c$
+# recoverable from the image.
+#
+# ## Explore
+#
+# Sliders for the categorical and both continuous codes. The figure under the widget is the static fallback.
+
+# %%
+def explore(digit_code=0, c2=0.0, c3=0.0, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    z = (torch.rand(8, z_dim, generator=gen) * 2 - 1).to(device)
+    c_cont = torch.tensor([[c2, c3]]).repeat(8, 1).to(device)
+    with torch.no_grad():
+        x = G(latent_input(z, torch.full((8,), order[digit_code], device=device), c_cont))
+    show_grid(x, nrow=8, title=f"row {digit_code}, c2 = {c2:+.1f}, c3 = {c3:+.1f}", figsize=(8, 1.6)); plt.show()
+
+try:
+    from ipywidgets import FloatSlider, IntSlider, interact
+    interact(explore, digit_code=IntSlider(0, 0, 9), c2=FloatSlider(0, min=-2, max=2, step=0.25),
+             c3=FloatSlider(0, min=-2, max=2, step=0.25), seed=IntSlider(0, 0, 50));
+except ImportError:
+    print("ipywidgets is not installed; showing the static figure only")
+
+# %%
+explore(digit_code=2, c2=1.5, c3=-1.5)  # static fallback
+
+# %% [markdown]
+# ## Summary
+#
+# * InfoGAN adds a code $c$ to $G$'s input and rewards $G$ for keeping it recoverable, via the lower bound $L_I$
+#   estimated by a head $Q$ that shares $D$'s body.
+# * Without labels, the categorical code becomes a digit classifier (84% after matching in our CPU run, 95% in the
+#   paper) and the continuous codes find stroke width and rotation, mixed between the two codes in our run.
+# * The cost over a GAN is one small extra layer and one cross-entropy.
+#
+# ## Exercises
+#
+# **Exercise 1.** A categorical code with $K$ equally likely values has entropy $H(c) = \log K$. What is the largest
+# possible $L_I$, in nats, for the 10-valued code here? (Round to 4 decimals.)
+
+# %%
+max_L_I = None  # your answer
+
+# %%
+check(max_L_I, math.log(10), "max L_I", hint="L_I <= I(c; x) <= H(c); for a uniform code H(c) = log K.", atol=1e-3);
+
+
+# %% [markdown]
+# **Exercise 2.** Write `matched_accuracy_bruteforce(codes, labels)` for 3 codes and 3 labels by trying every
+# permutation (`itertools.permutations`), and check it against the Hungarian version on the example below.
+
+# %%
+def matched_accuracy_bruteforce(codes, labels):
+    return None  # your code: the best accuracy over all permutations
+
+
+# %%
+codes_ex, labels_ex = torch.tensor([0, 0, 1, 1, 2, 2, 2]), torch.tensor([2, 2, 0, 1, 1, 1, 0])
+check(matched_accuracy_bruteforce(codes_ex, labels_ex), matched_accuracy(codes_ex, labels_ex)[0], "brute-force matching",
+      hint="For each permutation p, count how often p[code] == label.");
+
+# %% [markdown]
+# **Exercise 3 (open).** Train with $\lambda_\text{cont} = 0.1$ and with $\lambda_\text{cat} = 0$. Which property does
+# each code lose? What happens to the categorical accuracy? Then train with three seeds (`gan_utils.setup(seed=...)`)
+# and compare the accuracy curves: how much of the gap to the paper is luck?
+#
+# <details><summary>Solutions</summary>
+#
+# ```python
+# max_L_I = math.log(10)   # 2.3026 nats
+#
+# import itertools
+# def matched_accuracy_bruteforce(codes, labels):
+#     return max((torch.tensor(p)[codes] == labels).float().mean().item()
+#                for p in itertools.permutations(range(3)))
+# ```
+# </details>
+#
+# ## References
+#
+# * X. Chen et al. *InfoGAN.* NeurIPS 2016. Official code: `openai/InfoGAN`.
+# * D. Barber, F. Agakov. *The IM Algorithm: A Variational Approach to Information Maximization.* NeurIPS 2003
+#   (the variational bound).

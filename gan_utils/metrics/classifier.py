@@ -17,6 +17,7 @@ from torch import nn
 
 from gan_utils.checkpoints import load_safe, save_atomic
 from gan_utils.data.base import ImageSet
+from gan_utils.runtime import shown_path
 
 FEATURE_DIM = 128
 
@@ -142,9 +143,10 @@ def get_domain_classifier(data: ImageSet, cache_dir: str | Path, epochs: int, n_
             model = DomainClassifier(**state["config"]).to(device)
             model.load_state_dict(state["model"])
             acc = float(state["accuracy"])
-            print(f"{who}: loaded from {path}; accuracy {acc:.1%} on {n_holdout:,} held-out images.")
+            print(f"{who}: loaded from {shown_path(path)}; accuracy {acc:.1%} on {n_holdout:,} held-out images.")
             return model.eval(), acc
-        print(f"{who}: {path} was made with other settings ({saved}, n_holdout={state['n_holdout']}); retraining.")
+        print(f"{who}: {shown_path(path)} was made with other settings ({saved}, "
+              f"n_holdout={state['n_holdout']}); retraining.")
     train, test = data.split(n_holdout, seed)
     if train.images.device != device:
         train = dataclasses.replace(train, images=train.images.to(device), labels=train.labels.to(device))
@@ -153,5 +155,5 @@ def get_domain_classifier(data: ImageSet, cache_dir: str | Path, epochs: int, n_
     save_atomic({"model": model.state_dict(), "config": model.config, "accuracy": acc, "n_holdout": n_holdout,
                  "epochs": epochs, "seed": seed, "data": f"{data.name} ({data.source}), {len(data)} images"}, path)
     print(f"{who}: trained for {epochs} epoch{'s' * (epochs != 1)} in {time.perf_counter() - t0:.0f} s; "
-          f"accuracy {acc:.1%} on {n_holdout:,} held-out images; saved to {path}.")
+          f"accuracy {acc:.1%} on {n_holdout:,} held-out images; saved to {shown_path(path)}.")
     return model, acc

@@ -24,6 +24,7 @@ from gan_utils.data.download import (
     md5sum,
     sha256sum,
 )
+from gan_utils.runtime import shown_path
 
 URL = "https://example.invalid/data/file.bin"
 GOOD = b"the real data set\n" * 1000
@@ -169,7 +170,7 @@ def test_always_bad_bytes_raise_checksum_error_and_leave_nothing(tmp_path: Path,
     message = str(info.value)
     assert expected in message
     assert (sha(BAD) if algo == "sha256" else md5(BAD)) in message
-    assert str(dest) in message
+    assert shown_path(dest) in message
     assert len(opener.calls) == 2  # first try + one retry
     assert leftovers(tmp_path) == []
 
@@ -189,7 +190,7 @@ def test_network_failure_raises_download_error_naming_url_and_path(tmp_path: Pat
     with pytest.raises(DownloadError) as info:
         download_url(URL, dest, sha256=sha(GOOD), opener=FakeOpener(exc))
     message = str(info.value)
-    assert str(dest) in message
+    assert shown_path(dest) in message
     assert URL in message
     assert "network" in message
     assert leftovers(tmp_path) == []

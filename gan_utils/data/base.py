@@ -12,11 +12,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-try:  # the download helper defines the course's data errors; fall back if it is absent
-    from gan_utils.data.download import DataError
-except ImportError:  # pragma: no cover
-    class DataError(RuntimeError):  # type: ignore[no-redef]
-        """Data could not be found, fetched or read."""
+
+class DataError(RuntimeError):
+    """Data could not be found, fetched, unpacked or read; the message says what to do about it."""
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """Download, verify and unpack data sets without ever leaving half-finished files behind.
 
-Everything here uses the standard library only (``tqdm`` is used for progress bars when it
-is installed), so the notebooks can fetch data before anything else is set up.
+Apart from the data package's own error class, everything here uses the standard library (``tqdm`` is
+used for progress bars when it is installed).
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+from gan_utils.data.base import DataError
+from gan_utils.runtime import shown_path
 
 __all__ = [
     "ChecksumError",
@@ -43,10 +46,6 @@ _CHUNK = 1024 * 1024
 _TIMEOUT_S = 60.0
 # Same limit as Linux's ELOOP, so a symlink cycle in an archive cannot hang the check.
 _MAX_SYMLINK_HOPS = 40
-
-
-class DataError(RuntimeError):
-    """Base class for every error raised while fetching or unpacking data."""
 
 
 class DownloadError(DataError):
@@ -139,7 +138,7 @@ def _network_error(url: str, dest: Path, reason: object) -> DownloadError:
     return DownloadError(
         f"Could not download {url}: {reason}.\n"
         "There may be no network access here (offline machine, proxy or firewall), or the server is down.\n"
-        f"Download the file by hand and place it at {dest}, then run this again."
+        f"Download the file by hand and place it at {shown_path(dest)}, then run this again."
     )
 
 
@@ -232,11 +231,12 @@ def download_url(
     assert mismatch is not None
     algo, want, got = mismatch
     raise ChecksumError(
-        f"Downloaded file for {dest} failed its {algo} check {attempts} time(s); nothing was saved there.\n"
+        f"Downloaded file for {shown_path(dest)} failed its {algo} check {attempts} time(s); "
+        "nothing was saved there.\n"
         f"  expected {algo}: {want}\n"
         f"  actual   {algo}: {got}\n"
         f"Check that the URL is right ({url}) and still serves the same file. Otherwise download it by "
-        f"hand, check its {algo}, delete any old copy and place it at {dest}."
+        f"hand, check its {algo}, delete any old copy and place it at {shown_path(dest)}."
     )
 
 
@@ -283,7 +283,7 @@ def _resolve_in_archive(parts: list[str], symlinks: dict[str, list[str]], member
 
 def _unsafe(archive: Path, member: str, why: str) -> UnsafeArchiveError:
     return UnsafeArchiveError(
-        f"Refusing to extract {archive}: member {member!r} {why}. Nothing was extracted. "
+        f"Refusing to extract {shown_path(archive)}: member {member!r} {why}. Nothing was extracted. "
         "The archive may be malicious or not the file the course expects; delete it and download it again "
         "from the official source."
     )
@@ -338,7 +338,7 @@ def _check_zip_members(archive: Path, names: list[str]) -> None:
 
 def _corrupt(archive: Path, reason: object) -> CorruptArchiveError:
     return CorruptArchiveError(
-        f"The archive {archive} is corrupt or truncated ({reason}). "
+        f"The archive {shown_path(archive)} is corrupt or truncated ({reason}). "
         "It was probably cut off while downloading: delete it and download it again."
     )
 
@@ -364,7 +364,8 @@ def _archive_kind(archive: Path) -> str:
         return "zip"
     if name.endswith((".tar", ".tar.gz", ".tgz")):
         return "tar"
-    raise DataError(f"Don't know how to extract {archive}: expected a .zip, .tar, .tar.gz or .tgz file.")
+    raise DataError(f"Don't know how to extract {shown_path(archive)}: expected a .zip, .tar, .tar.gz or "
+                    ".tgz file.")
 
 
 def _extract_tar(archive: Path, into: Path) -> None:
@@ -409,7 +410,7 @@ def extract_archive(archive: StrPath, target_dir: StrPath) -> Path:
     target_dir = Path(target_dir)
     kind = _archive_kind(archive)
     if not archive.is_file():
-        raise DataError(f"Archive {archive} does not exist; download it first.")
+        raise DataError(f"Archive {shown_path(archive)} does not exist; download it first.")
 
     target_dir.parent.mkdir(parents=True, exist_ok=True)
     # Unpacking into a hidden sibling first means a crash or a bad archive never leaves a

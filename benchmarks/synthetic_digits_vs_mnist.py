@@ -22,7 +22,7 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from gan_utils.data.synthetic import VERSION, synthetic_digits  # noqa: E402
+from gan_utils.data.synthetic.digits import VERSION, synthetic_digits  # noqa: E402
 
 
 def read_idx(path: Path, magic: int) -> np.ndarray:

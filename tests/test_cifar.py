@@ -19,7 +19,7 @@ from gan_utils.data.cifar import (
     read_cifar_batches,
     read_image_folder,
 )
-from gan_utils.data.shapes import SHAPE_CLASSES
+from gan_utils.data.synthetic.shapes import SHAPE_CLASSES
 
 
 def write_batch(path: Path, data: np.ndarray, labels: np.ndarray, name: str) -> None:

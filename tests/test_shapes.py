@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_utils.data.shapes import SHAPE_CLASSES, VERSION, synthetic_shapes
+from gan_utils.data.synthetic.shapes import SHAPE_CLASSES, VERSION, synthetic_shapes
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_utils.data import synthetic
-from gan_utils.data.synthetic import VERSION, Mixture2D, grid25, ring8, synthetic_digits
+from gan_utils.data.synthetic import Mixture2D, grid25, ring8, synthetic_digits
+from gan_utils.data.synthetic import digits as digits_module
+from gan_utils.data.synthetic.digits import VERSION
 
 N = 200
 
@@ -84,7 +85,7 @@ def test_digits_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     def no_generation(n: int, seed: int) -> None:
         raise AssertionError("the cached set should have been read, not regenerated")
 
-    monkeypatch.setattr(synthetic, "_generate", no_generation)
+    monkeypatch.setattr(digits_module, "_generate", no_generation)
     x2, y2 = synthetic_digits(50, seed=3, cache_dir=tmp_path)
     assert torch.equal(x, x2) and torch.equal(y, y2)
     assert x2.dtype == torch.uint8 and y2.dtype == torch.int64
@@ -100,9 +101,9 @@ def test_digits_corrupt_cache_is_regenerated(tmp_path: Path) -> None:
 
 
 def test_digit_fonts_exist() -> None:
-    font_dir = synthetic._font_dir()
-    assert len(synthetic.DIGIT_FONTS) == 21
-    assert all((font_dir / name).exists() for name in synthetic.DIGIT_FONTS)
+    font_dir = digits_module._font_dir()
+    assert len(digits_module.DIGIT_FONTS) == 21
+    assert all((font_dir / name).exists() for name in digits_module.DIGIT_FONTS)
 
 
 # --------------------------------------------------------------------------- 2D mixtures
@@ -153,3 +154,15 @@ def test_mixture_parameters_scale() -> None:
     torch.testing.assert_close(m.centers.norm(dim=1), torch.full((8,), 2.0))
     assert m.std == 0.1
     assert grid25(spacing=1.0).centers.abs().max() == 2.0
+
+
+# --------------------------------------------------------------------------- package layout
+
+
+def test_package_reexports_each_stand_in() -> None:
+    from gan_utils.data import synthetic
+    from gan_utils.data.synthetic import digits, mixtures, shapes
+
+    assert synthetic.ring8 is mixtures.ring8 and synthetic.Mixture2D is mixtures.Mixture2D
+    assert synthetic.synthetic_digits is digits.synthetic_digits
+    assert synthetic.synthetic_shapes is shapes.synthetic_shapes and synthetic.SHAPE_CLASSES is shapes.SHAPE_CLASSES

@@ -244,7 +244,7 @@ def load_cifar10(root: str | Path, source: str = "auto", device: str | torch.dev
                             f"{root / FOLDERS_DIR}/train/<class>/ or {root / FOLDERS_DIR}/test/<class>/. Put the "
                             "files there, or set GAN_DATA=synthetic to use the offline stand-in.")
     if data is None:
-        from gan_utils.data.shapes import SHAPE_CLASSES, synthetic_shapes
+        from gan_utils.data.synthetic.shapes import SHAPE_CLASSES, synthetic_shapes
 
         images_t, labels_t = synthetic_shapes(n_synthetic, seed=seed,
                                               cache_dir=Path(cache_dir) if cache_dir is not None else None)

@@ -1,4 +1,4 @@
-"""Offline stand-ins for real data: the PacGAN 2D Gaussian mixtures and MNIST-like synthetic digits.
+"""The offline stand-in for MNIST: MNIST-like digits rendered from matplotlib's fonts and hand-drawn strokes.
 
 The digits come from a fixed bank of distance fields: the outlines of 21 matplotlib fonts, their centre
 lines, and hand-written stroke templates. Each image warps one field (rotation, slant, aspect, elastic
@@ -11,56 +11,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from skimage.morphology import skeletonize
 
 from gan_utils.data.base import cached_images
 
-__all__ = ["VERSION", "DIGIT_FONTS", "Mixture2D", "ring8", "grid25", "synthetic_digits"]
+__all__ = ["DIGIT_FONTS", "VERSION", "synthetic_digits"]
 
-# Bump whenever the generator's output changes, so stale caches are not reused (v1: an early draft).
-VERSION = 2
+# Bump whenever the generator's output changes, so stale caches are not reused (v1: an early draft; v2: our
+# own Zhang-Suen thinning, whose centre lines differ from skimage's by a few pixels per glyph).
+VERSION = 3
 
-
-# --------------------------------------------------------------------------- 2D mixtures
-
-
-@dataclass(frozen=True, eq=False)  # eq=False: comparing tensor fields with == is ambiguous
-class Mixture2D:
-    """An equal-weight mixture of isotropic 2D Gaussians, as in the PacGAN and VEEGAN toy experiments."""
-
-    centers: torch.Tensor  # (K, 2) float32
-    std: float
-    name: str
-
-    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Draw n points (n, 2): a uniformly chosen mode plus Gaussian noise of this mixture's std."""
-        k = torch.randint(len(self.centers), (n,), generator=generator)  # (n,)
-        noise = torch.randn(n, 2, generator=generator, dtype=self.centers.dtype)  # (n, 2)
-        return self.centers[k] + self.std * noise
-
-
-def ring8(radius: float = 1.0, std: float = 0.01) -> Mixture2D:
-    """The PacGAN/VEEGAN 2D-ring: 8 modes evenly spaced on a circle."""
-    angles = torch.arange(8, dtype=torch.float64) * (2 * math.pi / 8)
-    centers = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)  # (8, 2)
-    return Mixture2D(centers.float(), std, "ring8")
-
-
-def grid25(spacing: float = 2.0, std: float = 0.05) -> Mixture2D:
-    """The PacGAN/VEEGAN 2D-grid: 25 modes on a 5x5 lattice centred at the origin."""
-    axis = (torch.arange(5, dtype=torch.float64) - 2) * spacing  # (-4, -2, 0, 2, 4) by default
-    gx, gy = torch.meshgrid(axis, axis, indexing="ij")
-    centers = torch.stack([gx.reshape(-1), gy.reshape(-1)], dim=1)  # (25, 2)
-    return Mixture2D(centers.float(), std, "grid25")
-
-
-# --------------------------------------------------------------------------- synthetic digits
 
 # The matplotlib fonts whose digits look like digits (DejaVu*Display, STIXNonUni*, STIXSiz*, LastResortHE,
 # cmex10 and cmsy10 lack digits or map them to other glyphs; cmmi10 has old-style figures).
@@ -114,31 +80,6 @@ def _glyph_coverage(font_file: Path, char: str) -> np.ndarray:
     renderer = RendererAgg(_RES, _RES, 72)
     renderer.draw_path(renderer.new_gc(), path, to_canvas, (1.0, 1.0, 1.0))
     return np.asarray(renderer.buffer_rgba())[..., 3].astype(np.float32) / 255.0
-
-
-def _skeleton(mask: np.ndarray) -> np.ndarray:
-    """One-pixel-wide centre line of a binary mask (Zhang-Suen thinning)."""
-    img = np.pad(mask.astype(np.uint8), 1)
-    h, w = img.shape
-    while True:
-        changed = False
-        for step in range(2):
-            pad = np.pad(img, 1)
-            p = [pad[1 + dy : h + 1 + dy, 1 + dx : w + 1 + dx] for dy, dx in
-                 ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))]  # P2..P9
-            b = sum(p)
-            ring = p + [p[0]]
-            a = sum(((ring[i] == 0) & (ring[i + 1] == 1)).astype(np.uint8) for i in range(8))
-            if step == 0:
-                c1, c2 = p[0] * p[2] * p[4], p[2] * p[4] * p[6]
-            else:
-                c1, c2 = p[0] * p[2] * p[6], p[0] * p[4] * p[6]
-            kill = (img == 1) & (b >= 2) & (b <= 6) & (a == 1) & (c1 == 0) & (c2 == 0)
-            if kill.any():
-                img[kill] = 0
-                changed = True
-        if not changed:
-            return img[1:-1, 1:-1].astype(bool)
 
 
 def _grid_points() -> torch.Tensor:
@@ -291,7 +232,7 @@ def _glyph_bank() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         for digit in range(10):
             cov = _glyph_coverage(font_dir / name, str(digit))
             fields.append(_signed_distance(cov))
-            skel = _skeleton(cov > 0.5)
+            skel = skeletonize(cov > 0.5)
             ys, xs = np.nonzero(skel)
             fields.append(-_distance_to(torch.from_numpy(np.stack([xs, ys], 1)).float()))
             labels += [digit, digit]

@@ -1,0 +1,10 @@
+"""Offline stand-ins for the real data sets: 2D Gaussian mixtures, MNIST-like digits, CIFAR-like shapes.
+
+Each module keeps its own VERSION (part of its cache file names), so import it from that module.
+"""
+
+from gan_utils.data.synthetic.digits import DIGIT_FONTS, synthetic_digits
+from gan_utils.data.synthetic.mixtures import Mixture2D, grid25, ring8
+from gan_utils.data.synthetic.shapes import SHAPE_CLASSES, synthetic_shapes
+
+__all__ = ["DIGIT_FONTS", "SHAPE_CLASSES", "Mixture2D", "grid25", "ring8", "synthetic_digits", "synthetic_shapes"]

@@ -3,20 +3,24 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Jupyter refuses to start as root unless told; containers and Colab-like VMs often run as root.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+# Where `make notebook` keeps the checkpoints of a refresh run (one folder per notebook, wiped before it runs).
+REFRESH_CKPT := runs/checkpoints
 
-.PHONY: lab test lint unit notebooks bootstrap clean-checkpoints
+.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[lab,dev]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 
 bootstrap: $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check gan_utils tests benchmarks tools notebooks
@@ -29,5 +33,21 @@ notebooks: $(STAMP)
 
 test: lint unit notebooks
 
+# Bring every .ipynb and its .py source up to date with whichever was edited last (outputs are kept).
+sync: $(STAMP)
+	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+
+# Re-run one notebook in default mode from scratch and keep its outputs:  make notebook NB=03_dcgan
+# The data come from GAN_DATA_ROOT (default: data/ in the repository, or a download, or the offline stand-in).
+notebook: $(STAMP)
+	@test -n "$(NB)" || { echo "Usage: make notebook NB=03_dcgan   (with GAN_DATA_ROOT=/path/to/data for real data)"; exit 2; }
+	@test -f notebooks/$(NB).ipynb || { echo "notebooks/$(NB).ipynb does not exist; use a name like 03_dcgan."; exit 2; }
+	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
+	rm -rf $(REFRESH_CKPT)/default/$(NB)
+	GAN_MODE=default GAN_CKPT_DIR=$(REFRESH_CKPT) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	  --ExecutePreprocessor.timeout=7200 notebooks/$(NB).ipynb
+	$(BIN)/python tools/tidy_notebook.py notebooks/$(NB).ipynb
+	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
+
 clean-checkpoints:
-	rm -rf checkpoints/
+	rm -rf checkpoints/ $(REFRESH_CKPT)

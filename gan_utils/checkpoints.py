@@ -1,4 +1,9 @@
-"""Atomic checkpoint save, safe load, and capture/restore of every RNG a training run uses."""
+"""Atomic checkpoint save, safe load, reading one trained model, and capture/restore of every RNG a run uses.
+
+A training checkpoint is the file `<folder>/latest.pt` that `Trainer` writes: a dict with "models" (name ->
+state_dict), "optimizers", "step", "seconds" (training wall time), "rng", "history", "extra" and "stateful".
+`load_module` is the public way for one notebook to read a model that another notebook trained.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,53 @@ import os
 import random
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
+from torch import nn
+
+CHECKPOINT_FILE = "latest.pt"
+
+
+class CheckpointMismatchError(RuntimeError):
+    """A checkpoint on disk was saved from different models (another architecture or other sizes)."""
+
+
+class TrainedFor(NamedTuple):
+    """How long the model in a checkpoint was trained."""
+
+    step: int
+    seconds: float
+
+
+def checkpoint_path(path: str | Path) -> Path:
+    """The checkpoint file for `path`: the path itself if it is a file name, else <folder>/latest.pt."""
+    path = Path(path)
+    return path if path.suffix == ".pt" else path / CHECKPOINT_FILE
+
+
+def has_checkpoint(path: str | Path) -> bool:
+    """True if a training checkpoint exists at `path` (a folder or a .pt file)."""
+    return checkpoint_path(path).is_file()
+
+
+def load_module(path: str | Path, key: str, module: nn.Module) -> TrainedFor:
+    """Load model `key` (e.g. "G") of the training checkpoint at `path` into `module`; return its training length."""
+    file = checkpoint_path(path)
+    device = next(module.parameters()).device
+    state = load_safe(file, map_location=device)
+    models = state.get("models", {}) if isinstance(state, dict) else {}
+    if key not in models:
+        raise KeyError(f"The checkpoint {file} holds the models {sorted(models)}, not {key!r}. Pass one of those.")
+    try:
+        module.load_state_dict(models[key])
+    except RuntimeError as e:
+        raise CheckpointMismatchError(
+            f"Model {key!r} in {file} does not fit the module you passed (other layers or sizes). Build the module "
+            f"with the settings of the notebook that trained it, or retrain that notebook. Details: "
+            f"{str(e).splitlines()[0]}") from e
+    return TrainedFor(int(state.get("step", 0)), float(state.get("seconds", 0.0)))
 
 
 def save_atomic(state: dict[str, Any], path: str | Path) -> Path:
@@ -22,6 +70,9 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> Path:
             torch.save(state, f)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp creates the file private (0600); give it the mode a normal new file gets, so that a shared class
+        # folder can read it.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -30,11 +81,17 @@ def save_atomic(state: dict[str, Any], path: str | Path) -> Path:
     return path
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def load_safe(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict[str, Any]:
     """Load a checkpoint with weights_only=True (no pickled code runs), with a clear error if it is unusable."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"No checkpoint at {path}. Train first, or pass resume=False.")
+        raise FileNotFoundError(f"No checkpoint at {path}. Run the notebook (or training cell) that writes it first.")
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as e:  # a truncated or foreign file

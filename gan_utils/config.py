@@ -29,7 +29,8 @@ class RunConfig:
     data: str
     data_root: Path
     cache_dir: Path
-    ckpt_dir: Path
+    ckpt_root: Path
+    name: str
     threads: int
     colab: bool
     sizes: dict[str, Any] = field(default_factory=dict)
@@ -71,6 +72,15 @@ class RunConfig:
         return getattr(self, key)
 
     @property
+    def ckpt_dir(self) -> Path:
+        """This notebook's own checkpoint folder: <ckpt_root>/<mode>/<name>. Nothing else writes there."""
+        return self.ckpt_dir_of(self.name)
+
+    def ckpt_dir_of(self, notebook: str) -> Path:
+        """Another notebook's checkpoint folder in this mode, for reading a model it trained (never for writing)."""
+        return self.ckpt_root / self.mode / notebook
+
+    @property
     def data_kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the data loaders (root, source, device, cache, stand-in size, seed)."""
         return {
@@ -85,5 +95,7 @@ class RunConfig:
     def summary(self) -> str:
         """One line: mode, device, threads, data source and root, seed."""
         colab = " (Colab)" if self.colab else ""
+        from gan_utils.runtime import shown_path
+
         return (f"GAN_MODE={self.mode} | device={self.device}{colab} ({self.threads} CPU threads) | "
-                f"GAN_DATA={self.data}, root={self.data_root} | seed={self.seed}")
+                f"GAN_DATA={self.data}, root={shown_path(self.data_root)} | seed={self.seed}")

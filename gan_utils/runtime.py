@@ -97,13 +97,24 @@ def default_cache_dir() -> Path:
     return ((root / "data") if root else (Path.cwd() / "data")).resolve() / "cache"
 
 
+def default_ckpt_root() -> Path:
+    """Where checkpoints go: GAN_CKPT_DIR, else checkpoints/ at the repo root (or in the working directory)."""
+    env = os.environ.get("GAN_CKPT_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    root = repo_root()
+    return ((root / "checkpoints") if root else (Path.cwd() / "checkpoints")).resolve()
+
+
 def setup(
     seed: int = 0,
     sizes: dict[str, dict[str, Any]] | None = None,
     name: str = "notebook",
     verbose: bool = True,
 ) -> RunConfig:
-    """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_THREADS, seed everything, pick the device, print one line.
+    """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_CKPT_DIR/GAN_THREADS, seed, pick the device, print one line.
+
+    `name` is the notebook's name: its checkpoints go to GAN_CKPT_DIR/<mode>/<name>/ (`cfg.ckpt_dir`).
 
     `sizes` maps each mode to the sizes that notebook reads, e.g.
     ``{"fast": {"steps": 200}, "default": {"steps": 8000}, "full": {"steps": 50000}}``.
@@ -121,7 +132,6 @@ def setup(
         torch.set_num_threads(threads)
     device = pick_device()
     seed_everything(seed)
-    root = repo_root() or Path.cwd()
     cfg = RunConfig(
         mode=mode,
         device=device,
@@ -129,7 +139,8 @@ def setup(
         data=data,
         data_root=default_data_root(),
         cache_dir=default_cache_dir(),
-        ckpt_dir=root / "checkpoints" / mode / name,
+        ckpt_root=default_ckpt_root(),
+        name=name,
         threads=torch.get_num_threads(),
         colab=in_colab(),
         sizes=RunConfig.pick_sizes(sizes or {}, mode),

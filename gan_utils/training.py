@@ -5,15 +5,26 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from gan_utils.checkpoints import load_safe, rng_state, save_atomic, set_rng_state
+from gan_utils.checkpoints import (
+    CHECKPOINT_FILE,
+    CheckpointMismatchError,
+    load_safe,
+    rng_state,
+    save_atomic,
+    set_rng_state,
+)
+from gan_utils.history import History
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
+from gan_utils.viz import plot_losses, show_grid
+
+__all__ = ["CheckpointMismatchError", "History", "NonFiniteLossError", "Trainer", "train_discriminator",
+           "train_generator"]
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -42,33 +53,6 @@ def train_generator(D: nn.Module, G: nn.Module, opt_G: torch.optim.Optimizer, z:
 
 class NonFiniteLossError(RuntimeError):
     """A loss became NaN or inf; training stopped before saving the broken weights."""
-
-
-class CheckpointMismatchError(RuntimeError):
-    """A checkpoint on disk was saved from different models (another architecture or other sizes)."""
-
-
-@dataclass
-class History:
-    """Losses per step and sample snapshots at fixed z, kept in checkpoints so curves survive a resume."""
-
-    steps: list[int] = field(default_factory=list)
-    losses: dict[str, list[float]] = field(default_factory=dict)
-    snapshots: list[tuple[int, torch.Tensor]] = field(default_factory=list)
-
-    def append(self, step: int, losses: dict[str, float]) -> None:
-        self.steps.append(step)
-        for k, v in losses.items():
-            self.losses.setdefault(k, []).append(float(v))
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"steps": list(self.steps), "losses": {k: list(v) for k, v in self.losses.items()},
-                "snap_steps": [s for s, _ in self.snapshots], "snap_images": [x for _, x in self.snapshots]}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.steps = list(state["steps"])
-        self.losses = {k: list(v) for k, v in state["losses"].items()}
-        self.snapshots = list(zip(state["snap_steps"], state["snap_images"], strict=True))
 
 
 def _in_notebook() -> bool:
@@ -100,7 +84,7 @@ class Trainer:
                  hooks: list[Callable[[Trainer, int, dict[str, float]], None]] | None = None,
                  stateful: dict[str, Any] | None = None) -> None:
         self.models, self.optimizers, self.step_fn = models, optimizers, step_fn
-        self.ckpt_path = Path(ckpt_dir) / "latest.pt" if ckpt_dir is not None else None
+        self.ckpt_path = Path(ckpt_dir) / CHECKPOINT_FILE if ckpt_dir is not None else None
         self.ckpt_every, self.sample_fn, self.sample_every = ckpt_every, sample_fn, sample_every
         self.plot_every = plot_every or sample_every
         self.live = _in_notebook() if live is None else live
@@ -240,8 +224,6 @@ class Trainer:
             return
         import matplotlib.pyplot as plt
         from IPython.display import display
-
-        from gan_utils.viz import plot_losses, show_grid
 
         has_samples = bool(self.history.snapshots)
         fig, axes = plt.subplots(1, 2 if has_samples else 1, figsize=(11 if has_samples else 6, 3.6))

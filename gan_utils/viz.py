@@ -2,38 +2,41 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from torchvision.utils import make_grid
 
-if TYPE_CHECKING:
-    from gan_utils.training import History
+from gan_utils.history import History
+
+ValueRange = tuple[float, float]
 
 
-def to_unit(x: torch.Tensor) -> torch.Tensor:
-    """Map images from [-1, 1] (tanh range) or uint8 to [0, 1] floats."""
+def to_unit(x: torch.Tensor, value_range: ValueRange = (-1.0, 1.0)) -> torch.Tensor:
+    """Map float images in `value_range` (the course's tanh range [-1, 1] by default), or uint8, to [0, 1]."""
     if x.dtype == torch.uint8:
         return x.float() / 255.0
-    return ((x.float() + 1) / 2).clamp(0, 1) if x.min() < 0 else x.float().clamp(0, 1)
+    lo, hi = value_range
+    if not hi > lo:
+        raise ValueError(f"value_range={value_range} must be (low, high) with high > low, e.g. (-1, 1) or (0, 1).")
+    return ((x.float() - lo) / (hi - lo)).clamp(0, 1)
 
 
-def grid_image(x: torch.Tensor, nrow: int | None = None, padding: int = 2) -> np.ndarray:
-    """Tile a batch (B, C, H, W) into one HxWxC numpy image in [0, 1]."""
-    x = to_unit(x.detach().cpu())
+def grid_image(x: torch.Tensor, nrow: int | None = None, padding: int = 2,
+               value_range: ValueRange = (-1.0, 1.0)) -> np.ndarray:
+    """Tile a batch (B, C, H, W) with values in `value_range` into one HxWxC numpy image in [0, 1]."""
+    x = to_unit(x.detach().cpu(), value_range)
     nrow = nrow or int(np.ceil(np.sqrt(x.shape[0])))
     g = make_grid(x, nrow=nrow, padding=padding, pad_value=1.0)
     return g.permute(1, 2, 0).numpy()
 
 
 def show_grid(x: torch.Tensor, nrow: int | None = None, title: str | None = None, ax: plt.Axes | None = None,
-              figsize: tuple[float, float] = (5, 5)) -> plt.Axes:
-    """Show a batch of images as one grid."""
+              figsize: tuple[float, float] = (5, 5), value_range: ValueRange = (-1.0, 1.0)) -> plt.Axes:
+    """Show a batch of images as one grid; floats are read as `value_range` ([-1, 1], G's tanh range, by default)."""
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    img = grid_image(x, nrow)
+    img = grid_image(x, nrow, value_range=value_range)
     ax.imshow(img if img.shape[2] == 3 else img[..., 0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     ax.set_axis_off()
     if title:
@@ -72,6 +75,10 @@ def plot_snapshots(history: History, max_cols: int = 6, n_images: int = 36, size
     grid, e.g. 8 when each block of 8 samples shares one class or code.
     """
     snaps = history.snapshots
+    if not snaps:
+        raise ValueError("This History has no sample snapshots to plot: the run was trained without a sample_fn, or "
+                         "its checkpoint holds none. Pass sample_fn= to the Trainer, or retrain after deleting the "
+                         "checkpoint folder.")
     if len(snaps) > max_cols:
         idx = np.linspace(0, len(snaps) - 1, max_cols).round().astype(int)
         snaps = [snaps[i] for i in idx]

@@ -12,7 +12,7 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for var in ("GAN_MODE", "GAN_DATA", "GAN_DATA_ROOT", "GAN_THREADS", "GAN_DEVICE", "GAN_CACHE_DIR"):
+    for var in ("GAN_MODE", "GAN_DATA", "GAN_DATA_ROOT", "GAN_THREADS", "GAN_DEVICE", "GAN_CACHE_DIR", "GAN_CKPT_DIR"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("GAN_OFFLINE", "1")  # tests never touch the network
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))

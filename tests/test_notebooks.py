@@ -1,4 +1,4 @@
-"""Every notebook executes under nbval in fast mode (GAN_MODE=fast), as CI runs it."""
+"""Every notebook executes under nbval in fast mode (GAN_MODE=fast), as CI runs it, and writes only its own folder."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_fast_mode(notebook: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "GAN_MODE": "fast", "MPLBACKEND": "Agg"}
+    # A fresh checkpoint folder per run: the training code runs every time, and no notebook finds another's model.
+    ckpt_root = tmp_path / "checkpoints"
+    env = {**os.environ, "GAN_MODE": "fast", "MPLBACKEND": "Agg", "GAN_CKPT_DIR": str(ckpt_root)}
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
          "--nbval-cell-timeout=600", str(notebook)],
@@ -22,3 +24,6 @@ def test_notebook_runs_in_fast_mode(notebook: Path, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, (
         f"{notebook.name} failed under nbval:\n{result.stdout[-6000:]}\n{result.stderr[-2000:]}")
+    written = sorted(p.relative_to(ckpt_root).as_posix() for p in ckpt_root.glob("*/*"))
+    assert written in ([], [f"fast/{notebook.stem}"]), (
+        f"{notebook.name} wrote checkpoints outside its own folder fast/{notebook.stem}: {written}")

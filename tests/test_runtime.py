@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_utils.runtime import setup
+from gan_utils.runtime import setup, shown_path
 
 SIZES = {"fast": {"steps": 10, "batch": 8}, "default": {"steps": 100, "batch": 64},
          "full": {"steps": 1000, "batch": 128}}
@@ -72,3 +72,29 @@ def test_data_root_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> 
 def test_device_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GAN_DEVICE", "cpu")
     assert setup(verbose=False).device == torch.device("cpu")
+
+
+def test_each_notebook_checkpoints_into_its_own_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GAN_CKPT_DIR", str(tmp_path / "ck"))
+    monkeypatch.setenv("GAN_MODE", "fast")
+    cfg = setup(name="03_dcgan", verbose=False)
+    assert cfg.ckpt_dir == (tmp_path / "ck" / "fast" / "03_dcgan").resolve()
+    assert cfg.ckpt_dir_of("01_vanilla_gan") == (tmp_path / "ck" / "fast" / "01_vanilla_gan").resolve()
+    assert not (tmp_path / "ck").exists()  # set-up creates nothing; the Trainer creates its folder on first save
+
+
+def test_checkpoints_default_to_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("GAN_CKPT_DIR", raising=False)
+    cfg = setup(name="01_vanilla_gan", verbose=False)
+    assert cfg.ckpt_dir.parts[-3:] == ("checkpoints", "default", "01_vanilla_gan")
+
+
+def test_printed_paths_are_relative(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("GAN_DATA_ROOT", str(tmp_path / "realdata"))
+    setup()
+    line = capsys.readouterr().out
+    assert "root=$GAN_DATA_ROOT |" in line and str(tmp_path) not in line
+    assert shown_path(tmp_path / "realdata" / "MNIST" / "raw") == "$GAN_DATA_ROOT/MNIST/raw"
+    assert shown_path(Path(__file__)) == "tests/test_runtime.py"  # inside the repository: relative to it
+    assert shown_path(Path.home() / "x.pt") == "~/x.pt"

@@ -1,12 +1,14 @@
+import os
+import stat
 from pathlib import Path
 
 import pytest
 import torch
 from torch import nn
 
-from gan_utils.checkpoints import load_safe, save_atomic
+from gan_utils.checkpoints import has_checkpoint, load_module, load_safe, save_atomic
 from gan_utils.losses import d_loss_bce
-from gan_utils.nn.improved import HistoricalAverage
+from gan_utils.models.improved import HistoricalAverage
 from gan_utils.training import (
     CheckpointMismatchError,
     NonFiniteLossError,
@@ -183,7 +185,7 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a checkpoint")
     with pytest.raises(RuntimeError, match="Delete it to start afresh"):
         load_safe(bad)
-    with pytest.raises(FileNotFoundError, match="resume=False"):
+    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
         load_safe(tmp_path / "missing.pt")
 
 
@@ -199,3 +201,29 @@ def test_conditional_models_shapes_and_label_use() -> None:
     assert not torch.allclose(G(z, y), G(z, (y + 1) % 10))
     D.eval()
     assert not torch.allclose(D(x, y), D(x, (y + 1) % 10))
+
+
+def test_checkpoint_files_get_the_normal_file_mode(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        path = save_atomic({"a": torch.ones(1)}, tmp_path / "c.pt")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # not mkstemp's private 0600
+
+
+def test_load_module_reads_one_trained_model_from_another_run(tmp_path: Path) -> None:
+    trainer = make_trainer(tmp_path / "01_vanilla_gan")
+    trainer.fit(7, progress=False)
+    assert has_checkpoint(tmp_path / "01_vanilla_gan") and not has_checkpoint(tmp_path / "other")
+    G = make_trainer(None, seed=1).models["G"]
+    trained = load_module(tmp_path / "01_vanilla_gan", "G", G)
+    assert trained.step == 7 and trained.seconds > 0
+    assert all(torch.equal(a, b) for a, b in zip(G.state_dict().values(),
+                                                 trainer.models["G"].state_dict().values(), strict=True))
+    with pytest.raises(KeyError, match=r"holds the models \['D', 'G'\], not 'Q'"):
+        load_module(tmp_path / "01_vanilla_gan", "Q", G)
+    with pytest.raises(CheckpointMismatchError, match="does not fit the module"):
+        load_module(tmp_path / "01_vanilla_gan" / "latest.pt", "G", nn.Sequential(nn.Linear(3, 2)))
+    with pytest.raises(FileNotFoundError, match="No checkpoint at"):
+        load_module(tmp_path / "02_conditional_gan", "G", G)

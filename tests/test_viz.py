@@ -2,9 +2,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from gan_utils.training import History  # noqa: E402
+from gan_utils.history import History  # noqa: E402
 from gan_utils.viz import grid_image, plot_snapshots  # noqa: E402
 
 
@@ -27,3 +28,17 @@ def test_plot_snapshots_keeps_the_grid_width_and_picks_snapshots_across_training
     assert [ax.get_title() for ax in axes] == ["step 0", "step 200", "step 400", "step 600"]
     assert all(ax.images[0].get_array().shape[:2] == (302, 242) for ax in axes)
     plt.close(fig)
+
+
+def test_value_range_is_explicit_not_guessed() -> None:
+    bright = torch.full((4, 1, 8, 8), 0.5)  # a bright batch in G's [-1, 1] range: no value below 0
+    assert grid_image(bright, padding=0).min() == 0.75  # read as [-1, 1], not guessed to be [0, 1]
+    assert grid_image(bright, padding=0, value_range=(0, 1)).min() == 0.5
+    assert grid_image(torch.full((1, 3, 4, 4), 255, dtype=torch.uint8), padding=0).min() == 1.0
+    with pytest.raises(ValueError, match="high > low"):
+        grid_image(bright, value_range=(1, -1))
+
+
+def test_plot_snapshots_with_nothing_to_plot_says_so() -> None:
+    with pytest.raises(ValueError, match="no sample snapshots.*sample_fn"):
+        plot_snapshots(History())

@@ -1,0 +1,45 @@
+"""The exercise check cells: a verdict and a hint, never the answer unless asked for."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_utils.exercises import check
+
+
+def test_correct_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check(0.75, 0.75, "D*(x)")
+    assert "[x] D*(x): correct." in capsys.readouterr().out
+    assert check(torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-6], "vector")
+
+
+def test_wrong_answer_gets_the_hint_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check(0.6, 0.75, "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
+    out = capsys.readouterr().out
+    assert "not yet" in out and "Use D* = p_data" in out and "reveal=True" in out
+    assert "0.75" not in out
+
+
+def test_reveal_shows_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check(0.6, 0.75, "D*(x)", reveal=True)
+    assert "Expected: 0.75" in capsys.readouterr().out
+
+
+def test_wrong_shape_is_named_without_the_values(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check([0.1, 0.2], [0.0, 0.0, 0.75], "soft label")
+    out = capsys.readouterr().out
+    assert "shape (3,)" in out and "(2,)" in out and "0.75" not in out
+
+
+def test_unanswered_and_nan(capsys: pytest.CaptureFixture[str]) -> None:
+    assert not check(None, 1.0, "x")
+    assert "not answered yet" in capsys.readouterr().out
+    assert not check(float("nan"), 1.0, "x")
+    assert "NaN" in capsys.readouterr().out
+
+
+def test_non_numeric_answers_compare_by_equality(capsys: pytest.CaptureFixture[str]) -> None:
+    assert check("tanh", "tanh", "output layer")
+    assert not check("relu", "tanh", "output layer")
+    assert "tanh" not in capsys.readouterr().out.split("correct.")[-1]

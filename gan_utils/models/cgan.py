@@ -1,13 +1,20 @@
-"""Mirza & Osindero 2014: G and D that both see the class label y, by concatenation with a one-hot code."""
+"""Mirza & Osindero 2014: G and D that both see the class label y, by concatenation with a one-hot code.
+
+The conditional GAN extends the GAN of Goodfellow et al. 2014: the same MLPs (`vanilla.mlp`), with y appended.
+"""
 
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import torch
 from torch import nn
 
+from gan_utils.models.vanilla import mlp
 from gan_utils.nn.conditioning import one_hot
+
+__all__ = ["ConditionalGenerator", "ConditionalDiscriminator"]
 
 
 class ConditionalGenerator(nn.Module):
@@ -17,13 +24,8 @@ class ConditionalGenerator(nn.Module):
                  hidden: tuple[int, ...] = (256, 512, 1024), batchnorm: bool = True) -> None:
         super().__init__()
         self.z_dim, self.n_classes, self.img_shape = z_dim, n_classes, img_shape
-        layers: list[nn.Module] = []
-        width = z_dim + n_classes
-        for h in hidden:
-            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batchnorm else []) + [nn.ReLU()]
-            width = h
-        layers += [nn.Linear(width, math.prod(img_shape)), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = mlp((z_dim + n_classes, *hidden, math.prod(img_shape)), nn.ReLU, batchnorm=batchnorm,
+                       out_act=nn.Tanh())
 
     def forward(self, z: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = torch.cat([z, one_hot(y, self.n_classes, dtype=z.dtype)], dim=1)  # (B, z_dim + n_classes)
@@ -37,13 +39,8 @@ class ConditionalDiscriminator(nn.Module):
                  hidden: tuple[int, ...] = (512, 256), dropout: float = 0.5) -> None:
         super().__init__()
         self.n_classes = n_classes
-        layers: list[nn.Module] = []
-        width = math.prod(img_shape) + n_classes
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
-            width = h
-        layers += [nn.Linear(width, 1)]
-        self.net = nn.Sequential(*layers)
+        self.net = mlp((math.prod(img_shape) + n_classes, *hidden, 1), partial(nn.LeakyReLU, 0.2),
+                       dropout=dropout)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         h = torch.cat([x.flatten(1), one_hot(y, self.n_classes, dtype=x.dtype)], dim=1)  # (B, 784 + n_classes)

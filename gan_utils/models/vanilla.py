@@ -2,8 +2,32 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from functools import partial
+
 import torch
 from torch import nn
+
+__all__ = ["mlp", "MLPGenerator", "MLPDiscriminator"]
+
+
+def mlp(sizes: tuple[int, ...], act: Callable[[], nn.Module] = nn.ReLU, batchnorm: bool = False,
+        dropout: float | None = None, out_act: nn.Module | None = None) -> nn.Sequential:
+    """An MLP: Linear, [BN], act, [Dropout] per hidden layer, then a Linear output [and `out_act`].
+
+    `mlp((2, 128, 128, 1))` is a G or D for 2D toy data; the MNIST and cGAN networks add BN, dropout or a Tanh.
+    """
+    layers: list[nn.Module] = []
+    n_hidden = len(sizes) - 2
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < n_hidden:
+            layers += ([nn.BatchNorm1d(b)] if batchnorm else []) + [act()]
+            layers += [nn.Dropout(dropout)] if dropout is not None else []
+    if out_act is not None:
+        layers.append(out_act)
+    return nn.Sequential(*layers)
 
 
 class MLPGenerator(nn.Module):
@@ -13,13 +37,7 @@ class MLPGenerator(nn.Module):
                  hidden: tuple[int, ...] = (256, 512, 1024), batchnorm: bool = True) -> None:
         super().__init__()
         self.z_dim, self.img_shape = z_dim, img_shape
-        layers: list[nn.Module] = []
-        width = z_dim
-        for h in hidden:
-            layers += [nn.Linear(width, h)] + ([nn.BatchNorm1d(h)] if batchnorm else []) + [nn.ReLU()]
-            width = h
-        layers += [nn.Linear(width, int(torch.tensor(img_shape).prod())), nn.Tanh()]
-        self.net = nn.Sequential(*layers)
+        self.net = mlp((z_dim, *hidden, math.prod(img_shape)), nn.ReLU, batchnorm=batchnorm, out_act=nn.Tanh())
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z).view(z.shape[0], *self.img_shape)
@@ -31,21 +49,8 @@ class MLPDiscriminator(nn.Module):
     def __init__(self, img_shape: tuple[int, ...] = (1, 28, 28), hidden: tuple[int, ...] = (512, 256),
                  dropout: float = 0.5) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = int(torch.tensor(img_shape).prod())
-        for h in hidden:
-            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
-            width = h
-        layers += [nn.Linear(width, 1)]
-        self.net = nn.Sequential(*layers)
+        layers = mlp((math.prod(img_shape), *hidden, 1), partial(nn.LeakyReLU, 0.2), dropout=dropout)
+        self.net = nn.Sequential(nn.Flatten(), *layers)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
-
-
-def mlp(sizes: tuple[int, ...], act: type[nn.Module] = nn.ReLU) -> nn.Sequential:
-    """A plain MLP with `act` between layers and a linear output (G and D for 2D toy data)."""
-    layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:], strict=True):
-        layers += [nn.Linear(a, b), act()]
-    return nn.Sequential(*layers[:-1])

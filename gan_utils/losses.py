@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import torch
 import torch.nn.functional as F
 
@@ -47,3 +49,21 @@ def semi_supervised_d_loss(logits_lab: torch.Tensor, y: torch.Tensor, logits_unl
     # -log D(x) = softplus(-lse) and -log(1 - D(G(z))) = softplus(lse); the 1/2 is the official code's.
     loss_unl = 0.5 * F.softplus(-lse_unl).mean() + 0.5 * F.softplus(lse_fake).mean()
     return loss_lab + unlabeled_weight * loss_unl
+
+
+def info_loss(cat_logits: torch.Tensor, c_idx: torch.Tensor, cont_mean: torch.Tensor, c_cont: torch.Tensor,
+              lambda_cat: float = 1.0, lambda_cont: float = 1.0,
+              cont_log_std: torch.Tensor | None = None) -> torch.Tensor:
+    """InfoGAN's mutual-information term that G and Q minimise: -E log Q(c|x), i.e. -L_I up to the constant H(c).
+
+    Categorical code: cross-entropy. Continuous codes: Gaussian negative log-likelihood summed over the codes,
+    with std 1 (the released code's fix_std=True) unless `cont_log_std` is given. Both are averaged over the
+    batch. Since L_I = E log Q(c|x) + H(c), this loss equals -L_I + H(c) when both lambdas are 1.
+    lambda_cont = 1 is the released MNIST script's value; the paper suggests a smaller one for continuous codes.
+    """
+    loss_cat = F.cross_entropy(cat_logits, c_idx)
+    log_std = torch.zeros_like(cont_mean) if cont_log_std is None else cont_log_std
+    # -log N(c; mu, sigma) = 0.5 log(2 pi) + log sigma + 0.5 ((c - mu) / sigma)^2, summed over the codes.
+    nll = 0.5 * math.log(2 * math.pi) + log_std + 0.5 * ((c_cont - cont_mean) * torch.exp(-log_std)).square()
+    loss_cont = nll.sum(1).mean()
+    return lambda_cat * loss_cat + lambda_cont * loss_cont

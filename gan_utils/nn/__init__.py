@@ -1,28 +1,19 @@
-"""Layers shared by the papers: DCGAN's G and D, label conditioning, InfoGAN's Q, and Salimans et al.'s tricks."""
+"""Layers that several papers share; each paper's own networks live in `gan_utils.models`.
+
+- `conditioning`: feeding a label y to G and D (one-hot or embedded): cGAN, conditional DCGAN, later ACGAN, BigGAN.
+- `init`: DCGAN's N(0, 0.02) `weights_init`, kept by InfoGAN, Salimans et al., pix2pix, CycleGAN and others.
+- `minibatch`: minibatch discrimination (Salimans et al.), for any D that should see across the batch.
+- `normalization`: virtual batch norm (Salimans et al.); class-conditional BN (BigGAN) goes here too.
+"""
 
 from gan_utils.nn.conditioning import Condition, LabelEmbedding, concat_condition, one_hot
-from gan_utils.nn.dcgan import DCGANDiscriminator, DCGANGenerator, weights_init
-from gan_utils.nn.improved import (
-    HistoricalAverage,
-    MinibatchDiscrimination,
-    VirtualBatchNorm,
-    feature_matching_loss,
-    vbn_reference_pass,
-)
-from gan_utils.nn.info import (
-    InfoGANDiscriminator,
-    InfoGANGenerator,
-    QHead,
-    QOutput,
-    info_loss,
-    latent_input,
-    sample_latent,
-)
+from gan_utils.nn.init import weights_init
+from gan_utils.nn.minibatch import MinibatchDiscrimination
+from gan_utils.nn.normalization import VirtualBatchNorm, vbn_reference_pass
 
 __all__ = [
     "Condition", "LabelEmbedding", "concat_condition", "one_hot",
-    "DCGANDiscriminator", "DCGANGenerator", "weights_init",
-    "HistoricalAverage", "MinibatchDiscrimination", "VirtualBatchNorm", "feature_matching_loss",
-    "vbn_reference_pass",
-    "InfoGANDiscriminator", "InfoGANGenerator", "QHead", "QOutput", "info_loss", "latent_input", "sample_latent",
+    "weights_init",
+    "MinibatchDiscrimination",
+    "VirtualBatchNorm", "vbn_reference_pass",
 ]

@@ -1,15 +1,18 @@
-"""Chen et al. 2016, InfoGAN: the latent codes c, the Q head on D's body, and the mutual-information loss."""
+"""Chen et al. 2016, InfoGAN: the latent codes c, the paper's MNIST G and D, and the Q head on D's body.
+
+The mutual-information term that G and Q minimise is `gan_utils.losses.info_loss`.
+"""
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gan_utils.nn.conditioning import one_hot
+
+__all__ = ["QOutput", "QHead", "InfoGANGenerator", "InfoGANDiscriminator", "sample_latent", "latent_input"]
 
 
 class QOutput(NamedTuple):
@@ -107,21 +110,3 @@ def sample_latent(batch: int, z_dim: int = 62, n_cat: int = 10, n_cont: int = 2,
 def latent_input(z: torch.Tensor, c_cat_idx: torch.Tensor, c_cont: torch.Tensor, n_cat: int = 10) -> torch.Tensor:
     """Join noise and codes into G's input [z, one_hot(c_cat), c_cont] (B, z_dim + n_cat + n_cont)."""
     return torch.cat([z, one_hot(c_cat_idx, n_cat, dtype=z.dtype), c_cont.to(z.dtype)], dim=1)
-
-
-def info_loss(cat_logits: torch.Tensor, c_idx: torch.Tensor, cont_mean: torch.Tensor, c_cont: torch.Tensor,
-              lambda_cat: float = 1.0, lambda_cont: float = 1.0,
-              cont_log_std: torch.Tensor | None = None) -> torch.Tensor:
-    """The mutual-information term that G and Q minimise: -E log Q(c|x), i.e. -L_I up to the constant H(c).
-
-    Categorical code: cross-entropy. Continuous codes: Gaussian negative log-likelihood summed over the codes,
-    with std 1 (the released code's fix_std=True) unless `cont_log_std` is given. Both are averaged over the
-    batch. Since L_I = E log Q(c|x) + H(c), this loss equals -L_I + H(c) when both lambdas are 1.
-    lambda_cont = 1 is the released MNIST script's value; the paper suggests a smaller one for continuous codes.
-    """
-    loss_cat = F.cross_entropy(cat_logits, c_idx)
-    log_std = torch.zeros_like(cont_mean) if cont_log_std is None else cont_log_std
-    # -log N(c; mu, sigma) = 0.5 log(2 pi) + log sigma + 0.5 ((c - mu) / sigma)^2, summed over the codes.
-    nll = 0.5 * math.log(2 * math.pi) + log_std + 0.5 * ((c_cont - cont_mean) * torch.exp(-log_std)).square()
-    loss_cont = nll.sum(1).mean()
-    return lambda_cat * loss_cat + lambda_cont * loss_cont

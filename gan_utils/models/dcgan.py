@@ -5,10 +5,11 @@ The paper's guidelines, and where each one lives below:
 - batch norm in G and D, but not on G's output layer nor on D's input layer;
 - no fully connected hidden layers: G's only Linear is the projection of z, D's only one is the logit;
 - ReLU in G with a Tanh output, LeakyReLU(0.2) in D;
-- weights N(0, 0.02), batch-norm gains N(1, 0.02) (`weights_init`);
+- weights N(0, 0.02), batch-norm gains N(1, 0.02) (`gan_utils.nn.init.weights_init`, shared with later papers);
 - and, from the course's list, G larger than D.
 Kernels are 4x4 with stride 2 (the paper's code uses 5x5): a kernel that the stride divides gives every output
 pixel of a transposed conv the same number of contributions, which avoids checkerboard artefacts.
+Both networks optionally take a class label y, as in the DCGAN authors' conditional MNIST code.
 """
 
 from __future__ import annotations
@@ -17,18 +18,9 @@ import torch
 from torch import nn
 
 from gan_utils.nn.conditioning import Condition, concat_condition
-from gan_utils.nn.improved import MinibatchDiscrimination, VirtualBatchNorm
+from gan_utils.nn.init import weights_init
 
-
-def weights_init(m: nn.Module) -> None:
-    """DCGAN's initialisation, for `model.apply(weights_init)`: weights N(0, 0.02), BN gains N(1, 0.02), biases 0."""
-    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-        nn.init.normal_(m.weight, 0.0, 0.02)
-        if m.bias is not None:
-            nn.init.zeros_(m.bias)
-    elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, VirtualBatchNorm)):
-        nn.init.normal_(m.weight, 1.0, 0.02)
-        nn.init.zeros_(m.bias)
+__all__ = ["DCGANGenerator", "DCGANDiscriminator"]
 
 
 def _plan(img_size: int) -> tuple[int, int]:
@@ -85,37 +77,38 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """image (B, channels, img_size, img_size) [and labels y (B,)] -> one logit per image (B,) (or (B, n_outputs)).
+    """image (B, channels, img_size, img_size) [and labels y (B,)] -> one logit per image (B,).
 
     `features(x)` is the last conv block's activations, flattened: the layer for feature matching and the body
-    that InfoGAN's Q head shares. With `minibatch_kernels > 0`, minibatch discrimination reads the globally
-    pooled last-conv features (as in the official CIFAR code) and its o(x) joins the features before the logit.
-    With `n_classes > 0`, y enters as K constant channels on the input image (one-hot or embedded), as in the
-    DCGAN authors' conditional MNIST code; the first conv then sees label and pixels together.
+    that InfoGAN's Q head shares; `from_features(f)` is the logit. With `n_classes > 0`, y enters as K constant
+    channels on the input image (one-hot or embedded), as in the DCGAN authors' conditional MNIST code; the first
+    conv then sees label and pixels together. Papers that change what sits on top of the body (minibatch
+    discrimination, K class logits) override `build_head` and `from_features`.
     """
 
     def __init__(self, channels: int = 1, img_size: int = 28, ndf: int = 64, n_classes: int = 0,
-                 minibatch_kernels: int = 0, minibatch_dim: int = 5, n_outputs: int = 1, embed_dim: int = 0,
-                 leak: float = 0.2) -> None:
+                 embed_dim: int = 0) -> None:
         super().__init__()
-        self.channels, self.img_size, self.n_classes, self.n_outputs = channels, img_size, n_classes, n_outputs
+        self.channels, self.img_size, self.n_classes = channels, img_size, n_classes
         base, stages = _plan(img_size)
         self.cond = Condition(n_classes, embed_dim) if n_classes > 0 else None
         in_ch = channels + (self.cond.out_features if self.cond is not None else 0)
         # No BN on the input layer: it would erase the real/fake difference in per-batch brightness and contrast.
-        layers: list[nn.Module] = [nn.Conv2d(in_ch, ndf, 4, 2, 1), nn.LeakyReLU(leak)]
+        layers: list[nn.Module] = [nn.Conv2d(in_ch, ndf, 4, 2, 1), nn.LeakyReLU(0.2)]
         width = ndf
         for _ in range(stages - 1):
             layers += [nn.Conv2d(width, width * 2, 4, 2, 1, bias=False), nn.BatchNorm2d(width * 2),
-                       nn.LeakyReLU(leak)]
+                       nn.LeakyReLU(0.2)]
             width *= 2
         self.body = nn.Sequential(*layers)
         self.last_channels, self.last_size = width, base
         self.feature_dim = width * base * base  # 28 px: 128*7*7 = 6272; 32 px: 256*4*4 = 4096
-        # Pooling first keeps T small: on all 6272 features T would be far larger than D itself.
-        self.mbd = MinibatchDiscrimination(width, minibatch_kernels, minibatch_dim) if minibatch_kernels else None
-        self.head = nn.Linear(self.feature_dim + minibatch_kernels, n_outputs)
+        self.head = self.build_head()
         self.apply(weights_init)
+
+    def build_head(self) -> nn.Module:
+        """The layer(s) from `features(x)` to the logit; DCGAN's is a single Linear."""
+        return nn.Linear(self.feature_dim, 1)
 
     def features(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         """The last conv block's activations, flattened: (B, feature_dim)."""
@@ -131,12 +124,8 @@ class DCGANDiscriminator(nn.Module):
         return self.body(x).flatten(1)  # (B, feature_dim)
 
     def from_features(self, f: torch.Tensor) -> torch.Tensor:
-        """The logits from `features(x)`, so that D and a Q head can share one pass through the body."""
-        if self.mbd is not None:
-            pooled = f.reshape(f.shape[0], self.last_channels, -1).mean(2)  # (B, C_last)
-            f = torch.cat([f, self.mbd.closeness(pooled)], dim=1)  # (B, feature_dim + n_kernels)
-        logits = self.head(f)  # (B, n_outputs)
-        return logits.squeeze(1) if self.n_outputs == 1 else logits
+        """The logit from `features(x)`, so that D and a Q head can share one pass through the body."""
+        return self.head(f).squeeze(1)  # (B,)
 
     def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         return self.from_features(self.features(x, y))  # (B,)

@@ -1,0 +1,29 @@
+"""The course's data: loaders by name (DATASETS, load_dataset) and the sets they return."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from gan_utils.data.base import DataError, ImageSet, Provenance, load_with_fallback
+from gan_utils.data.cifar import load_cifar10
+from gan_utils.data.mnist import load_mnist
+
+__all__ = ["DATASETS", "DataError", "ImageSet", "Provenance", "load_cifar10", "load_dataset", "load_mnist",
+           "load_with_fallback"]
+
+# Every loader takes (root, source, device, cache_dir, n_synthetic, seed, verbose) as keywords, so a notebook
+# can call load_dataset(name, **cfg.data_kwargs) whatever the data set.
+DATASETS: dict[str, Callable[..., Provenance]] = {
+    "mnist": load_mnist,
+    "cifar10": load_cifar10,
+}
+
+
+def load_dataset(name: str, **kwargs: Any) -> Provenance:
+    """Load a data set by its name in DATASETS ("mnist", "CIFAR-10", ...), passing kwargs to its loader."""
+    key = name.lower().replace("-", "")
+    if key not in DATASETS:
+        raise DataError(f"Unknown data set {name!r}. Known data sets: {', '.join(sorted(DATASETS))}. Check the "
+                        "spelling, or register a loader in gan_utils.data.DATASETS.")
+    return DATASETS[key](**kwargs)

@@ -11,7 +11,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from gan_utils.data.base import DataError, ImageSet, network_available, writable
+from gan_utils.data.base import DataError, ImageSet, check_source, load_with_fallback, network_available, writable
+from gan_utils.runtime import shown_path
 
 __all__ = ["CIFAR10_CLASSES", "find_cifar_batches", "load_cifar10", "read_cifar_batches", "read_image_folder"]
 
@@ -55,10 +56,10 @@ def _unpickle(path: Path) -> dict:
         with open(path, "rb") as f:
             entry = _ArrayUnpickler(f, encoding="latin1").load()
     except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, IndexError) as e:
-        raise DataError(f"{path} could not be read as a CIFAR-10 batch ({e}). Delete the {path.parent.name} "
-                        "folder and download CIFAR-10 again.") from e
+        raise DataError(f"{shown_path(path)} could not be read as a CIFAR-10 batch ({e}). Delete the "
+                        f"{path.parent.name} folder and download CIFAR-10 again.") from e
     if not isinstance(entry, dict):
-        raise DataError(f"{path} holds a {type(entry).__name__}, not a CIFAR-10 batch dict.")
+        raise DataError(f"{shown_path(path)} holds a {type(entry).__name__}, not a CIFAR-10 batch dict.")
     return {k.decode("latin1") if isinstance(k, bytes) else k: v for k, v in entry.items()}
 
 
@@ -78,21 +79,22 @@ def read_cifar_batches(folder: str | Path) -> tuple[np.ndarray, np.ndarray]:
     folder = Path(folder)
     found = find_cifar_batches(folder)
     if found is None:
-        raise DataError(f"No CIFAR-10 batches in {folder} (looked for data_batch_1..5 and test_batch).")
+        raise DataError(f"No CIFAR-10 batches in {shown_path(folder)} (looked for data_batch_1..5 and test_batch).")
     images, labels = [], []
     for path in found[1]:
         entry = _unpickle(path)
         if "data" not in entry or "labels" not in entry:
-            raise DataError(f"{path} has keys {sorted(entry)}; a CIFAR-10 batch has 'data' and 'labels'. "
-                            "(A CIFAR-100 batch has 'fine_labels' instead.)")
+            raise DataError(f"{shown_path(path)} has keys {sorted(entry)}; a CIFAR-10 batch has 'data' and "
+                            "'labels'. (A CIFAR-100 batch has 'fine_labels' instead.)")
         data, lab = np.asarray(entry["data"]), np.asarray(entry["labels"])
         if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * _SIDE * _SIDE:
-            raise DataError(f"{path} holds data of shape {data.shape} ({data.dtype}); CIFAR-10 batches hold uint8 "
-                            f"rows of 3072 = 3x32x32 values. Delete it and download CIFAR-10 again.")
+            raise DataError(f"{shown_path(path)} holds data of shape {data.shape} ({data.dtype}); CIFAR-10 batches "
+                            "hold uint8 rows of 3072 = 3x32x32 values. Delete it and download CIFAR-10 again.")
         if lab.ndim != 1 or lab.shape[0] != data.shape[0]:
-            raise DataError(f"{path} has {lab.shape[0] if lab.ndim else 0} labels for {data.shape[0]} images.")
+            raise DataError(f"{shown_path(path)} has {lab.shape[0] if lab.ndim else 0} labels for {data.shape[0]} "
+                            "images.")
         if lab.size and (lab.min() < 0 or lab.max() >= len(CIFAR10_CLASSES)):
-            raise DataError(f"{path} has labels outside 0..9; it is not a CIFAR-10 batch.")
+            raise DataError(f"{shown_path(path)} has labels outside 0..9; it is not a CIFAR-10 batch.")
         images.append(data.reshape(-1, 3, _SIDE, _SIDE))  # each row is the red, then green, then blue plane
         labels.append(lab.astype(np.int64))
     return np.concatenate(images), np.concatenate(labels)
@@ -117,10 +119,11 @@ def read_image_folder(folder: str | Path, size: int = 32, classes: Sequence[str]
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"{folder} is not a folder of class sub-folders.")
+        raise DataError(f"{shown_path(folder)} is not a folder of class sub-folders.")
     names = tuple(classes) if classes is not None else tuple(sorted(p.name for p in folder.iterdir() if p.is_dir()))
     if not names:
-        raise DataError(f"{folder} has no class sub-folders; expected {folder}/<class>/<image>.jpg.")
+        raise DataError(f"{shown_path(folder)} has no class sub-folders; expected "
+                        f"{shown_path(folder)}/<class>/<image>.jpg.")
     wanted = tuple(only) if only is not None else names
     unknown = [c for c in wanted if c not in names]
     if unknown:
@@ -131,7 +134,8 @@ def read_image_folder(folder: str | Path, size: int = 32, classes: Sequence[str]
         sub = folder / name
         found = sorted(p for p in sub.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES) if sub.is_dir() else []
         if not found:
-            raise DataError(f"No images for class {name!r}: {sub} is missing or has no .jpg/.jpeg/.png files.")
+            raise DataError(f"No images for class {name!r}: {shown_path(sub)} is missing or has no .jpg/.jpeg/.png "
+                            "files.")
         files += found
         labels += [names.index(name)] * len(found)
     out = np.empty((len(files), size, size, 3), dtype=np.uint8)  # decoded once, straight into one array
@@ -140,12 +144,12 @@ def read_image_folder(folder: str | Path, size: int = 32, classes: Sequence[str]
             with Image.open(path) as im:
                 if im.size != (size, size):
                     if not resize:
-                        raise DataError(f"{path} is {im.size[0]}x{im.size[1]}, expected {size}x{size}. Use images "
-                                        f"of that size, or pass resize=True to scale and centre-crop them.")
+                        raise DataError(f"{shown_path(path)} is {im.size[0]}x{im.size[1]}, expected {size}x{size}. "
+                                        "Use images of that size, or pass resize=True to scale and centre-crop them.")
                     im = _center_square(im, size)
                 out[i] = np.asarray(im.convert("RGB"))
         except (OSError, UnidentifiedImageError) as e:
-            raise DataError(f"{path} could not be read as an image ({e}). Delete or replace it.") from e
+            raise DataError(f"{shown_path(path)} could not be read as an image ({e}). Delete or replace it.") from e
     images = torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
     return images, torch.tensor(labels, dtype=torch.int64), names
 
@@ -184,15 +188,15 @@ def _read_real(root: Path, keep: list[int] | None) -> tuple[torch.Tensor, torch.
             note = ""
         else:
             what, note = "test split", " (train batches data_batch_1..5 not found there)"
-        return torch.from_numpy(images), torch.from_numpy(labels), f"CIFAR-10 {what} from {batches}{note}"
+        return torch.from_numpy(images), torch.from_numpy(labels), f"CIFAR-10 {what} from {shown_path(batches)}{note}"
     folders = _folder_split(root)
     if folders is not None:
         split, path = folders
         only = None if keep is None else [CIFAR10_CLASSES[i] for i in keep]
         images_t, labels_t, _ = read_image_folder(path, _SIDE, classes=CIFAR10_CLASSES, only=only)
         note = "" if split == "train" else "; no train/ folder there"
-        return images_t, labels_t, (f"CIFAR-10 {split} split from {path} (JPEG copies, slightly different from "
-                                    f"the binary release{note})")
+        return images_t, labels_t, (f"CIFAR-10 {split} split from {shown_path(path)} (JPEG copies, slightly different "
+                                    f"from the binary release{note})")
     return None
 
 
@@ -201,7 +205,7 @@ def _download_cifar10(root: Path) -> str | None:
     if not network_available(_DOWNLOAD_HOST):
         return "no network"
     if not writable(root):
-        return f"{root} is not writable"
+        return f"{shown_path(root)} is not writable"
     try:
         from torchvision.datasets import CIFAR10
 
@@ -219,43 +223,40 @@ def load_cifar10(root: str | Path, source: str = "auto", device: str | torch.dev
     `classes` (CIFAR-10 names, e.g. ["horse"]) keeps only those classes, with their original labels; the
     stand-in keeps its classes with the same label indices.
     """
-    if source not in ("auto", "real", "synthetic"):
-        raise ValueError(f"source={source!r}; use 'auto', 'real' or 'synthetic'.")
+    check_source(source)
     keep = _class_indices(classes)
-    subset_note = "" if keep is None else "; only class " + ", ".join(CIFAR10_CLASSES[i] for i in keep)
     root = Path(root)
-    data: ImageSet | None = None
-    why = ""
-    if source != "synthetic":
+
+    def read_real() -> ImageSet | None:
         real = _read_real(root, keep)
         if real is None:
-            why = _download_cifar10(root) or ""
-            if not why:
-                real = _read_real(root, keep)
-                why = "" if real is not None else f"the download left no {BATCHES_DIR} folder in {root}"
-        if real is not None:
-            images, labels, description = real
-            data = ImageSet(images.to(device), labels.to(device), "CIFAR-10", "real", description + subset_note,
-                            CIFAR10_CLASSES)
-        elif source == "real":
-            raise DataError(f"CIFAR-10 not found in {root} and it could not be downloaded ({why}). Looked for "
-                            f"{root / BATCHES_DIR}/data_batch_1..5 or test_batch (torchvision's layout, from "
-                            "cifar-10-python.tar.gz) and for JPEG class folders "
-                            f"{root / FOLDERS_DIR}/train/<class>/ or {root / FOLDERS_DIR}/test/<class>/. Put the "
-                            "files there, or set GAN_DATA=synthetic to use the offline stand-in.")
-    if data is None:
+            return None
+        images, labels, description = real
+        subset_note = "" if keep is None else "; only class " + ", ".join(CIFAR10_CLASSES[i] for i in keep)
+        return ImageSet(images.to(device), labels.to(device), "CIFAR-10", "real", description + subset_note,
+                        CIFAR10_CLASSES)
+
+    def standin(why: str) -> ImageSet:
         from gan_utils.data.synthetic.shapes import SHAPE_CLASSES, synthetic_shapes
 
-        images_t, labels_t = synthetic_shapes(n_synthetic, seed=seed,
-                                              cache_dir=Path(cache_dir) if cache_dir is not None else None)
+        images, labels = synthetic_shapes(n_synthetic, seed=seed,
+                                          cache_dir=Path(cache_dir) if cache_dir is not None else None)
+        subset_note = ""
         if keep is not None:
-            mask = torch.isin(labels_t, torch.tensor(keep))
-            images_t, labels_t = images_t[mask], labels_t[mask]
+            mask = torch.isin(labels, torch.tensor(keep))
+            images, labels = images[mask], labels[mask]
             subset_note = "; only class " + ", ".join(f"{SHAPE_CLASSES[i]} (standing in for {CIFAR10_CLASSES[i]})"
                                                       for i in keep)
-        reason = f" (real CIFAR-10 not in {root}: {why})" if why else ""
-        data = ImageSet(images_t.to(device), labels_t.to(device), "CIFAR-10", "synthetic",
+        reason = f" (real CIFAR-10 not in {shown_path(root)}: {why})" if why else ""
+        return ImageSet(images.to(device), labels.to(device), "CIFAR-10", "synthetic",
                         f"coloured shapes and textures, 10 classes{reason}{subset_note}", SHAPE_CLASSES)
-    if verbose:
-        print(data.banner())
-    return data
+
+    def missing(why: str) -> str:
+        batches, folders = shown_path(root / BATCHES_DIR), shown_path(root / FOLDERS_DIR)
+        return (f"CIFAR-10 not found in {shown_path(root)} and it could not be downloaded ({why}). Looked for "
+                f"{batches}/data_batch_1..5 or test_batch (torchvision's layout, from cifar-10-python.tar.gz) "
+                f"and for JPEG class folders {folders}/train/<class>/ or {folders}/test/<class>/. Put the files "
+                "there, or set GAN_DATA=synthetic to use the offline stand-in.")
+
+    return load_with_fallback("CIFAR-10", source, read_real, standin, missing,
+                              download=lambda: _download_cifar10(root), verbose=verbose)

@@ -242,17 +242,17 @@ assert isinstance(G.body[-1], nn.Tanh) and not mods(G, nn.LeakyReLU) and not mod
 print("all seven rules hold")
 
 # %% [markdown]
-# These networks are promoted to `gan_utils.nn.dcgan` (which adds options used later: class conditioning,
-# minibatch discrimination, several outputs). With the same weights they compute the same thing:
+# These networks are promoted to `gan_utils.models.dcgan` (which adds one option: class conditioning; notebook
+# 05 extends its $D$). With the same weights they compute the same thing:
 
 # %%
-from gan_utils.nn import dcgan
+from gan_utils.models import dcgan
 
 G_lib, D_lib = dcgan.DCGANGenerator().to(device), dcgan.DCGANDiscriminator().to(device)
 G_lib.load_state_dict(G.state_dict()); D_lib.load_state_dict(D.state_dict())
 G.eval(); G_lib.eval(); D.eval(); D_lib.eval()
 assert torch.allclose(G_lib(z), G(z)) and torch.allclose(D_lib(G(z)), D(G(z)))
-print("gan_utils.nn.dcgan matches")
+print("gan_utils.models.dcgan matches")
 
 
 # %% [markdown]

@@ -58,7 +58,7 @@ from gan_utils.exercises import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.matching import confusion, matched_accuracy
-from gan_utils.nn.dcgan import weights_init
+from gan_utils.nn.init import weights_init
 from gan_utils.training import Trainer
 from gan_utils.viz import plot_losses, plot_snapshots, show_grid
 
@@ -180,7 +180,7 @@ print("G:", tuple(x_fake.shape), " D.features:", tuple(f.shape), " D:", tuple(D.
 
 
 # %% [markdown]
-# **Why not notebook 03's DCGAN?** We tried it first: with $G$ and $D$ from `gan_utils.nn.dcgan` (no fully
+# **Why not notebook 03's DCGAN?** We tried it first: with $G$ and $D$ from `gan_utils.models.dcgan` (no fully
 # connected hidden layer, width 32), the categorical code reached only 48% accuracy (measured as in the Results
 # section) after 4,000 steps. The paper's networks at half width reached 86% after the same 4,000 steps (seed 0,
 # this CPU). A plausible reason: the 1024-unit layer sees the whole digit at once, which is what $Q$ needs to name a
@@ -210,14 +210,14 @@ cat_logits, cont_mean = Q(f)
 print("Q:", tuple(cat_logits.shape), tuple(cont_mean.shape))
 
 # %% [markdown]
-# The promoted `gan_utils.nn.info` has the same three networks (`QHead` also has an option to learn the std); with
+# The promoted `gan_utils.models.infogan` has the same three networks (`QHead` also has an option to learn the std); with
 # the same weights they give the same outputs:
 
 # %%
-from gan_utils.nn import info
+from gan_utils.models import infogan
 
-G_lib = info.InfoGANGenerator(z_dim + n_cat + n_cont, fc=cfg.fc, ngf=cfg.width).to(device)
-D_lib, Q_lib = info.InfoGANDiscriminator(ndf=cfg.width, fc=cfg.fc).to(device), info.QHead(D.feature_dim).to(device)
+G_lib = infogan.InfoGANGenerator(z_dim + n_cat + n_cont, fc=cfg.fc, ngf=cfg.width).to(device)
+D_lib, Q_lib = infogan.InfoGANDiscriminator(ndf=cfg.width, fc=cfg.fc).to(device), infogan.QHead(D.feature_dim).to(device)
 for mine, lib in [(G, G_lib), (D, D_lib), (Q, Q_lib)]:
     lib.load_state_dict(mine.state_dict()); lib.eval(); mine.eval()
 g_in = latent_input(*sample_latent(8))
@@ -226,7 +226,7 @@ with torch.no_grad():
     assert torch.allclose(Q_lib(f).cat_logits, Q(f)[0]) and torch.allclose(Q_lib(f).cont_mean, Q(f)[1])
 for m in (G, D, Q):
     m.train()
-print("gan_utils.nn.info matches: InfoGANGenerator, InfoGANDiscriminator, QHead")
+print("gan_utils.models.infogan matches: InfoGANGenerator, InfoGANDiscriminator, QHead")
 
 # %% [markdown]
 # ## Losses
@@ -255,7 +255,8 @@ know_nothing = info_loss(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont)
 expected = math.log(10) + 2 * 0.5 * math.log(2 * math.pi) + 0.5 * (0.25 + 0.25 + 0 + 1) / 2
 print(f"know nothing: {know_nothing:.4f} (by hand {expected:.4f})")
 assert math.isclose(know_nothing.item(), expected, rel_tol=1e-6)
-assert torch.allclose(know_nothing, info.info_loss(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont))
+from gan_utils.losses import info_loss as info_loss_lib
+assert torch.allclose(know_nothing, info_loss_lib(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont))
 
 # %% [markdown]
 # ## Training

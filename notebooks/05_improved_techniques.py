@@ -61,7 +61,7 @@ from gan_utils.exercises import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import domain_fid, domain_inception_score
-from gan_utils.nn.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_utils.models.dcgan import DCGANGenerator
 from gan_utils.training import Trainer
 from gan_utils.viz import show_grid
 
@@ -160,18 +160,20 @@ same = mbd(f[:1].repeat(8, 1))[:, 16:]   # a collapsed batch: every o_b = N - 1 
 print("collapsed batch, o(x) =", same[0, :3].tolist())
 
 # %% [markdown]
-# The promoted `gan_utils.nn.improved.MinibatchDiscrimination` uses the same $T$ layout; with the same $T$ it gives
-# the same output. In `DCGANDiscriminator(minibatch_kernels=100)` it reads the channel-pooled last-conv features,
+# The promoted `gan_utils.nn.minibatch.MinibatchDiscrimination` uses the same $T$ layout; with the same $T$ it
+# gives the same output. In `gan_utils.models.improved.ImprovedDiscriminator(minibatch_kernels=100)`, notebook
+# 03's $D$ with this layer before the logit, it reads the channel-pooled last-conv features,
 # as in the official CIFAR code, so $T$ stays small.
 
 # %%
-from gan_utils.nn import improved
+from gan_utils.models import improved
+from gan_utils.nn import minibatch, normalization
 
-mbd_lib = improved.MinibatchDiscrimination(16, 100, 5)
+mbd_lib = minibatch.MinibatchDiscrimination(16, 100, 5)
 with torch.no_grad():
     mbd_lib.T.copy_(mbd.T.view_as(mbd_lib.T))
 assert torch.allclose(mbd_lib(f), mbd(f), atol=1e-6)
-print("gan_utils.nn.improved.MinibatchDiscrimination matches")
+print("gan_utils.nn.minibatch.MinibatchDiscrimination matches")
 
 # %% [markdown]
 # ### Historical averaging
@@ -215,8 +217,8 @@ print(f"by hand {by_hand:.4f}, d_loss_bce {d_loss_bce(d_r, d_f, real_label=0.9).
 G_v = improved.replace_bn_with_vbn(DCGANGenerator(channels=C_, img_size=S_)).to(device)
 z_ref, z = torch.randn(64, 100, device=device), torch.randn(8, 100, device=device)
 with torch.no_grad():
-    improved.vbn_reference_pass(G_v, z_ref); alone = G_v(z[:1])
-    improved.vbn_reference_pass(G_v, z_ref); in_batch = G_v(z)
+    normalization.vbn_reference_pass(G_v, z_ref); alone = G_v(z[:1])
+    normalization.vbn_reference_pass(G_v, z_ref); in_batch = G_v(z)
 print("same output alone and in a batch:", torch.allclose(alone[0], in_batch[0], atol=1e-5))
 
 # %% [markdown]
@@ -235,8 +237,8 @@ def make_run(switches, name):
     G = DCGANGenerator(channels=C_, img_size=S_, ngf=cfg.width).to(device)
     if "virtual batch norm" in switches:
         improved.replace_bn_with_vbn(G)
-    D = DCGANDiscriminator(channels=C_, img_size=S_, ndf=cfg.width,
-                           minibatch_kernels=100 if "minibatch discrimination" in switches else 0).to(device)
+    D = improved.ImprovedDiscriminator(channels=C_, img_size=S_, ndf=cfg.width,  # without options: 03's D
+                                       minibatch_kernels=100 if "minibatch discrimination" in switches else 0).to(device)
     opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     ha_G, ha_D = improved.HistoricalAverage(G), improved.HistoricalAverage(D)
@@ -244,7 +246,7 @@ def make_run(switches, name):
 
     def generate(z_):
         if "virtual batch norm" in switches:
-            improved.vbn_reference_pass(G, z_ref)
+            normalization.vbn_reference_pass(G, z_ref)
         return G(z_)
     return G, D, opt_G, opt_D, ha_G, ha_D, generate
 
@@ -376,7 +378,7 @@ assert torch.allclose(semi_supervised_loss(l_a, torch.arange(4), l_b, l_c), semi
 # %%
 torch.manual_seed(cfg.seed)
 G_ss = DCGANGenerator(ngf=cfg.width).to(device)
-D_ss = DCGANDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
+D_ss = improved.ImprovedDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
 opt_G_ss = torch.optim.Adam(G_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_D_ss = torch.optim.Adam(D_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
@@ -397,12 +399,12 @@ trainer_ss = Trainer({"G": G_ss, "D": D_ss}, {"G": opt_G_ss, "D": opt_D_ss}, ssl
 history_ss = trainer_ss.fit(cfg.ssl_steps, resume=True)
 
 # %% [markdown]
-# The baseline: **the same network** (`DCGANDiscriminator(n_outputs=10)`, same width and initialisation) trained with
+# The baseline: **the same network** (`ImprovedDiscriminator(n_outputs=10)`, same width and initialisation) trained with
 # cross-entropy on the same 100 labelled images, for the same number of steps, with no GAN.
 
 # %%
 torch.manual_seed(cfg.seed)
-D_sup = DCGANDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
+D_sup = improved.ImprovedDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
 opt_sup = torch.optim.Adam(D_sup.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 def sup_step(i):

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+import gan_utils.data as data_pkg
 from gan_utils.config import DATA_SOURCES
 from gan_utils.data import DATASETS, load_dataset
 from gan_utils.data.base import DataError, ImageSet, cached_arrays, check_source, load_with_fallback
@@ -118,6 +119,11 @@ def test_unknown_data_set_lists_the_known_names() -> None:
     with pytest.raises(DataError, match="Unknown data set 'facadez'. Known data sets: cifar10, mnist") as err:
         load_dataset("facadez", root=".")
     assert "gan_utils.data.DATASETS" in str(err.value)
+
+
+def test_package_exports_the_set_types() -> None:
+    for name in ("ImageSet", "PairedSet", "UnpairedSet", "VoxelSet", "ClipSet", "read_resized", "DataError"):
+        assert hasattr(data_pkg, name), name
 
 
 def test_data_error_is_one_class_everywhere() -> None:

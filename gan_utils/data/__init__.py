@@ -1,4 +1,4 @@
-"""The course's data: loaders by name (DATASETS, load_dataset) and the sets they return."""
+"""The course's data: loaders by name (DATASETS, load_dataset) and the set types they return."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from typing import Any
 
 from gan_utils.data.base import DataError, ImageSet, Provenance, load_with_fallback
 from gan_utils.data.cifar import load_cifar10
+from gan_utils.data.images import paired_set_from_folders, read_resized
 from gan_utils.data.mnist import load_mnist
+from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet
 
-__all__ = ["DATASETS", "DataError", "ImageSet", "Provenance", "load_cifar10", "load_dataset", "load_mnist",
-           "load_with_fallback"]
+__all__ = [
+    "DATASETS", "ClipSet", "DataError", "ImageSet", "PairedSet", "Provenance", "UnpairedSet", "VoxelSet",
+    "load_cifar10", "load_dataset", "load_mnist", "load_with_fallback", "paired_set_from_folders", "read_resized",
+]  # fmt: skip
 
 # Every loader takes (root, source, device, cache_dir, n_synthetic, seed, verbose) as keywords, so a notebook
 # can call load_dataset(name, **cfg.data_kwargs) whatever the data set.

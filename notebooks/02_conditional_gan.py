@@ -55,6 +55,7 @@ from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy
 from gan_utils.training import Trainer
 from gan_utils.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. Only these change between `fast`, `default` and `full`.
@@ -322,11 +323,7 @@ def draw(digit=7, seed=0, n=8):
         x_ = G(z_, torch.full((n,), digit, device=device))
     show_grid(x_, nrow=n, title=f"y = {digit}, seed {seed}", figsize=(8, 1.6)); plt.show()
 
-try:
-    from ipywidgets import IntSlider, interact
-    interact(draw, digit=IntSlider(7, 0, 9), seed=IntSlider(0, 0, 100), n=IntSlider(8, 4, 16));
-except ImportError:
-    print("ipywidgets is not installed; showing the static figure only")
+interact(draw, digit=(0, 9), seed=(0, 100), n=(4, 16))
 
 # %%
 draw(digit=4, seed=1)  # static fallback

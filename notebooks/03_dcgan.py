@@ -51,7 +51,7 @@ import torch
 from torch import nn
 
 import gan_utils
-from gan_utils.checkpoints import load_safe
+from gan_utils.checkpoints import has_checkpoint, load_module
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
 from gan_utils.exercises import check
@@ -61,6 +61,7 @@ from gan_utils.metrics.fid_is import domain_fid
 from gan_utils.models.vanilla import MLPGenerator
 from gan_utils.training import Trainer, train_discriminator, train_generator
 from gan_utils.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. `width` is the number of channels of $G$'s last and $D$'s first hidden layer (the paper's
@@ -306,16 +307,16 @@ hist_mnist = trainer_mnist.fit(cfg.mnist_steps, resume=True)
 print(f"DCGAN: {trainer_mnist.step} steps in {trainer_mnist.seconds / 60:.1f} min")
 
 # %% [markdown]
-# Notebook 01's generator: we load its checkpoint if you ran notebook 01 in this mode; otherwise we train it here
-# with notebook 01's settings.
+# Notebook 01's generator: if you ran notebook 01 in this mode, we read its trained $G$ from notebook 01's
+# checkpoint folder (`load_module` only reads it). Otherwise we train the same MLP GAN here, with notebook 01's
+# settings, into this notebook's own folder.
 
 # %%
 G_mlp = MLPGenerator().to(device)
-ckpt_01 = cfg.ckpt_dir.parent / "01_vanilla_gan" / "mnist" / "latest.pt"
-if ckpt_01.exists():
-    state = load_safe(ckpt_01, map_location=device)
-    G_mlp.load_state_dict(state["models"]["G"])
-    mlp_steps, mlp_minutes = state["step"], state["seconds"] / 60
+ckpt_01 = cfg.ckpt_dir_of("01_vanilla_gan") / "mnist"
+if has_checkpoint(ckpt_01):
+    mlp_steps, mlp_seconds = load_module(ckpt_01, "G", G_mlp)
+    mlp_minutes = mlp_seconds / 60
 else:
     from gan_utils.models.vanilla import MLPDiscriminator
     D_mlp = MLPDiscriminator().to(device)
@@ -327,7 +328,8 @@ else:
         return {"loss_D": train_discriminator(D_mlp, G_mlp, opt_d, x_real, torch.randn(cfg.batch, 100, device=device)),
                 "loss_G": train_generator(D_mlp, G_mlp, opt_g, torch.randn(cfg.batch, 100, device=device))}
 
-    t = Trainer({"G": G_mlp, "D": D_mlp}, {"G": opt_g, "D": opt_d}, mlp_step, ckpt_dir=ckpt_01.parent, live=False)
+    t = Trainer({"G": G_mlp, "D": D_mlp}, {"G": opt_g, "D": opt_d}, mlp_step, ckpt_dir=cfg.ckpt_dir / "mlp_01",
+                live=False)
     t.fit(cfg.mlp_steps)
     mlp_steps, mlp_minutes = t.step, t.seconds / 60
 print(f"MLP GAN (notebook 01): {mlp_steps} steps in {mlp_minutes:.1f} min")
@@ -516,11 +518,7 @@ def walk(t=0.5, seed=3):
         x = G_mnist(((1 - t) * z0 + t * z1).to(device))
     show_grid(x, nrow=8, title=f"t = {t:.2f}", figsize=(8, 1.5)); plt.show()
 
-try:
-    from ipywidgets import FloatSlider, IntSlider, interact
-    interact(walk, t=FloatSlider(0.5, min=0, max=1, step=0.05), seed=IntSlider(3, 0, 50));
-except ImportError:
-    print("ipywidgets is not installed; showing the static figure only")
+interact(walk, t=(0.0, 1.0, 0.05), seed=(0, 50))
 
 # %%
 walk(t=0.5)  # static fallback

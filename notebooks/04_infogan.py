@@ -61,6 +61,7 @@ from gan_utils.metrics.matching import confusion, matched_accuracy
 from gan_utils.nn.init import weights_init
 from gan_utils.training import Trainer
 from gan_utils.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.widgets import interact
 
 # %%
 SIZES = {  # paper (Table 1 and the released MNIST script): fc 1024, width 64, batch 128, 50 epochs x 100 updates
@@ -478,12 +479,7 @@ def explore(digit_code=0, c2=0.0, c3=0.0, seed=0):
         x = G(latent_input(z, torch.full((8,), order[digit_code], device=device), c_cont))
     show_grid(x, nrow=8, title=f"row {digit_code}, c2 = {c2:+.1f}, c3 = {c3:+.1f}", figsize=(8, 1.6)); plt.show()
 
-try:
-    from ipywidgets import FloatSlider, IntSlider, interact
-    interact(explore, digit_code=IntSlider(0, 0, 9), c2=FloatSlider(0, min=-2, max=2, step=0.25),
-             c3=FloatSlider(0, min=-2, max=2, step=0.25), seed=IntSlider(0, 0, 50));
-except ImportError:
-    print("ipywidgets is not installed; showing the static figure only")
+interact(explore, digit_code=(0, 9), c2=(-2.0, 2.0, 0.25), c3=(-2.0, 2.0, 0.25), seed=(0, 50))
 
 # %%
 explore(digit_code=2, c2=1.5, c3=-1.5)  # static fallback

@@ -207,9 +207,9 @@ def load_with_fallback(name: str, source: str, read_real: Callable[[], S | None]
     """Every loader's policy: the real data on disk, else a verified download, else (source='auto') the stand-in.
 
     `read_real()` returns the real set, or None when its files are not there. `download()` fetches them and
-    returns None, or a short reason why it could not ("no network"); None means the set has no download.
-    `make_standin(why)` builds the offline stand-in, and `missing(why)` is the DataError message for
-    source='real', which must say what to do. `why` is "" when there was nothing to download. The chosen
+    returns None, or a short reason why it could not ("no network"); pass download=None for a set that cannot
+    be downloaded. `make_standin(why)` builds the offline stand-in, and `missing(why)` is the DataError
+    message for source='real', which must say what to do; `why` is "" when no download was tried. The chosen
     set's banner is printed when `verbose`.
     """
     check_source(source)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 
 @pytest.fixture(autouse=True)
@@ -42,3 +43,10 @@ def make_mnist(root: Path, split: str = "t10k", n: int = 20, gz: bool = True,
     write_idx(raw / f"{split}-images-idx3-ubyte", images, gz)
     write_idx(raw / f"{split}-labels-idx1-ubyte", labels, gz)
     return images, labels
+
+
+def assert_gradients_reach(model: torch.nn.Module) -> None:
+    """Every parameter of `model` got a finite, non-zero gradient from the last backward pass."""
+    for name, p in model.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all(), name
+        assert p.grad.abs().sum() > 0, name

@@ -7,6 +7,7 @@ from torch import nn
 
 from gan_utils.losses import d_loss_bce, feature_matching, g_loss_nonsaturating
 from gan_utils.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from tests.conftest import assert_gradients_reach
 
 torch.set_num_threads(1)
 
@@ -152,6 +153,4 @@ def test_gradients_reach_g(block: str, img_size: int, channels: int) -> None:
     torch.manual_seed(0)
     G, loss = _g_loss(block, img_size, channels)
     loss.backward()
-    for name, p in G.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
-        assert p.grad.abs().sum() > 0, name
+    assert_gradients_reach(G)

@@ -5,6 +5,7 @@ from torch import nn
 from gan_utils.losses import g_loss_nonsaturating, info_loss
 from gan_utils.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_utils.models.infogan import InfoGANDiscriminator, InfoGANGenerator, QHead, latent_input, sample_latent
+from tests.conftest import assert_gradients_reach
 
 torch.set_num_threads(1)
 
@@ -74,6 +75,4 @@ def test_q_head_on_a_dcgan_body_passes_gradients_to_g(img_size: int, channels: i
     q = QHead(D.feature_dim)(f)
     loss = g_loss_nonsaturating(D.from_features(f)) + info_loss(q.cat_logits, c_idx, q.cont_mean, c_cont)
     loss.backward()
-    for name, p in G.named_parameters():
-        assert p.grad is not None and torch.isfinite(p.grad).all(), name
-        assert p.grad.abs().sum() > 0, name
+    assert_gradients_reach(G)

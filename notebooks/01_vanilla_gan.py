@@ -71,10 +71,10 @@ from gan_utils.viz import plot_losses, plot_snapshots, scatter_2d, show_grid
 
 # %%
 SIZES = {
-    #           MNIST steps   batch (paper: 100)   2D-ring steps   snapshot every
-    "fast":    dict(steps=300, batch=64, ring_steps=300, sample_every=100),
-    "default": dict(steps=8_000, batch=64, ring_steps=2_500, sample_every=1_000),
-    "full":    dict(steps=100_000, batch=100, ring_steps=10_000, sample_every=10_000),
+    #           MNIST steps   batch (paper: 100)   2D-ring steps (runs A, C; B)   snapshot every
+    "fast":    dict(steps=300, batch=64, ring_steps=300, collapse_steps=400, sample_every=100),
+    "default": dict(steps=8_000, batch=64, ring_steps=2_500, collapse_steps=10_000, sample_every=1_000),
+    "full":    dict(steps=100_000, batch=100, ring_steps=10_000, collapse_steps=25_000, sample_every=10_000),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="01_vanilla_gan")
 device = cfg.device
@@ -411,7 +411,7 @@ G.eval()
 with torch.no_grad():
     x_fake = G(z_fixed)  # (64, 1, 28, 28)
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 5.5))
-show_grid(mnist.batch(64)[0], ax=ax1, title=f"real ({mnist.source})")
+show_grid(mnist.batch(64)[0], ax=ax1, title="real MNIST" if mnist.is_real else "MNIST offline stand-in (synthetic)")
 show_grid(x_fake, ax=ax2, title=f"G after {trainer.step} steps")
 plt.show()
 
@@ -441,6 +441,86 @@ with torch.no_grad():
 plt.figure(figsize=(6, 2.6)); plt.bar(range(10), counts); plt.xticks(range(10))
 plt.xlabel("label of nearest real image"); plt.ylabel("samples of 1000"); plt.show()
 G.train();
+
+# %% [markdown]
+# ### Against the paper: a Parzen-window log-likelihood
+#
+# The paper's one number for MNIST (its Table 1) is a log-likelihood estimate. Put a Gaussian kernel of width
+# $\sigma$ on each of $n$ samples $G(z_i)$, and evaluate that density on real images $x$ with pixels in $[0, 1]$:
+#
+# $$\log \hat p(x) = \log \frac1n \sum_{i=1}^n \mathcal N\big(x;\, G(z_i),\, \sigma^2 I\big)
+#   = \log \frac1n \sum_{i=1}^n \exp\Big(-\frac{\lVert x - G(z_i)\rVert^2}{2\sigma^2}\Big)
+#   - d\,\log\big(\sigma\sqrt{2\pi}\big),$$
+#
+# with $d = 784$ pixels: a log-mean-exp of the kernels, minus their normalisation. The function works on 250 images
+# at a time, so only a $250 \times n$ distance matrix is ever in memory, and `logsumexp` keeps the tiny kernel values
+# from underflowing.
+
+# %%
+def parzen_log_likelihood(samples, x_eval, sigma, batch=250):
+    n, d = samples.shape                                                   # samples (n, d), x_eval (N, d)
+    log_norm = math.log(n) + d * math.log(sigma * math.sqrt(2 * math.pi))
+    out = []
+    for x in x_eval.split(batch):                                          # (b, d)
+        sq = torch.cdist(x, samples).square()                              # (b, n) squared distances
+        out.append(torch.logsumexp(-sq / (2 * sigma ** 2), dim=1) - log_norm)
+    return torch.cat(out)                                                  # (N,) log p(x) in nats
+
+mu_, x_ = torch.tensor([[0.0, 1.0], [2.0, -1.0]]), torch.tensor([[0.5, 0.5], [3.0, 0.0]])  # a check on 2 kernels
+by_lib = torch.distributions.Normal(mu_, 0.5).log_prob(x_[:, None]).sum(-1).logsumexp(1) - math.log(2)
+assert torch.allclose(parzen_log_likelihood(mu_, x_, 0.5), by_lib, atol=1e-5)
+
+# %% [markdown]
+# **The protocol.** The official script (`parzen_ll.py` in `goodfeli/adversarial`) draws 10,000 samples from $G$,
+# picks $\sigma$ from 10 values between 0.1 and 1 by the mean log-likelihood of 1,000 validation images, and reports
+# the mean over the 10,000 test images, which $G$ never saw, ± its standard error. We do the same with two
+# disjoint sets of 1,000 real images, one to pick $\sigma$ and one to report. One difference matters: in the
+# committed run our real images are the 10,000 of the MNIST **test split** (the course's copy of MNIST has no train
+# images; the banner under Data says which split you have), and $G$ was trained on all of them, so the estimate below
+# is measured on $G$'s own training images.
+
+# %%
+g = torch.Generator().manual_seed(0)      # a private generator, so the cells after this one see the same RNG
+G.eval()
+with torch.no_grad():
+    z_parzen = torch.randn(10_000, G.z_dim, generator=g).to(device)                           # (10000, 100)
+    x_parzen = torch.cat([G(z_) for z_ in z_parzen.split(1_000)]).flatten(1) / 2 + 0.5          # (10000, 784) in [0, 1]
+G.train()
+perm, n_eval = torch.randperm(len(mnist), generator=g).to(device), min(1_000, len(mnist) // 4)
+x_val, x_test = (mnist.to_float(perm[i * n_eval:(i + 1) * n_eval]).flatten(1) / 2 + 0.5 for i in (0, 1))
+sigmas = torch.logspace(-1, 0, 10).tolist()                                                   # the official grid
+val_ll = [parzen_log_likelihood(x_parzen, x_val, s).mean().item() for s in sigmas]
+sigma = sigmas[max(range(len(sigmas)), key=val_ll.__getitem__)]
+print("mean log p(x_val) per sigma:", {f"{s:.2f}": round(v) for s, v in zip(sigmas, val_ll)}, f"-> sigma = {sigma:.2f}")
+
+# %% [markdown]
+# Now the estimate on the other 1,000 images, beside the paper's. As a yardstick we also run the same estimate with
+# real images in place of $G$'s samples: up to 10,000 of the images left over (8,000 in the committed run), with
+# their own $\sigma$.
+
+# %%
+ll = parzen_log_likelihood(x_parzen, x_test, sigma)                                          # (n_eval,)
+real_kernels = mnist.to_float(perm[2 * n_eval:][:10_000]).flatten(1) / 2 + 0.5              # (<= 10000, 784)
+sigma_real = max(sigmas, key=lambda s: parzen_log_likelihood(real_kernels, x_val, s).mean().item())
+ll_real = parzen_log_likelihood(real_kernels, x_test, sigma_real)
+se = lambda v: v.std().item() / math.sqrt(len(v))                                            # standard error
+print(f"Parzen log-likelihood of {len(x_test)} images, nats (higher is better):")
+for name, v in [(f"our G: {len(x_parzen)} samples, sigma {sigma:.2f}", ll),
+                (f"{len(real_kernels)} real images, sigma {sigma_real:.2f}", ll_real)]:
+    print(f"  {name:44s} {v.mean():5.0f} ± {se(v):.0f}")
+print(f"  {'paper: GAN, Goodfellow et al. 2014, Table 1':44s}   225 ± 2   (10,000 test images G never saw)")
+
+# %% [markdown]
+# **How far apart the two numbers are.** Same estimator, same pixel scale, same $\sigma$ grid and number of
+# samples; but a different $G$, 1,000 evaluation images instead of 10,000 (so our ± is about three times wider), and,
+# above all, images that our $G$ was trained on where the paper's were unseen, which favours a $G$ that memorises.
+# Treat the comparison as a rough one. The estimator itself is a poor yardstick: in 784 dimensions 10,000 kernels
+# cover the space so sparsely that the value depends mostly on $\sigma$ and on the few nearest samples. Theis, van den
+# Oord & Bethge (2016) showed that even on 6×6 image patches it needs an enormous number of samples to come near
+# the true log-likelihood, and that the k-means centres of a training set score higher than the training images
+# themselves. The real-image row makes the same point: real digits used as kernels, a perfect "generator", score
+# about as much as the paper's GAN (about 250 nats on real MNIST), so the estimate can hardly tell a good $G$ from
+# the data. Later papers dropped it for sample-based measures such as the FID (notebook 03).
 
 # %% [markdown]
 # ## Mode collapse on a 2D mixture
@@ -484,67 +564,101 @@ def train_ring(z_dim, act, lr_G, lr_D, batch, steps, every, seed=0):
 
 # %% [markdown]
 # **Run A, a healthy baseline:** 64-d noise, Tanh layers, Adam at $10^{-3}$, batch 256.
-# **Run B, collapse:** 2-d noise, ReLU layers, a higher learning rate ($2\cdot10^{-3}$) and batch 128. Same loss,
-# same algorithm.
+#
+# **Run B, collapse:** the setting of Metz et al. (2017, Fig. 1), scaled to our ring: 256-d noise, ReLU layers,
+# Adam at $10^{-4}$ for both players, batch 512, and many more steps. Same loss, same algorithm, same helper.
 
 # %%
 every = max(cfg.ring_steps // 20, 1)
 log_A, snaps_A = train_ring(64, nn.Tanh, 1e-3, 1e-3, 256, cfg.ring_steps, every)
-log_B, snaps_B = train_ring(2, nn.ReLU, 2e-3, 2e-3, 128, cfg.ring_steps, every, seed=1)
+every_B = max(cfg.collapse_steps // 20, 1)
+log_B, snaps_B = train_ring(256, nn.ReLU, 1e-4, 1e-4, 512, cfg.collapse_steps, every_B)
 for name, log in [("A healthy", log_A), ("B collapse", log_B)]:
     print(name, "final:", log[-1][1].as_row())
 
 
 # %% [markdown]
-# Samples over training (blue) against the 8 modes (red crosses). For most of its run, B's generator squeezes
-# its mass onto a narrow blob or curve that sits near **one mode at a time and hops between modes**: whenever $D$
-# learns to reject the current spot, $G$ jumps to another one that $D$ currently accepts. Run A spreads over all
-# eight modes early and sharpens them.
+# The high-quality test (within 3 standard deviations, 0.03 here) is strict, and a collapsing $G$ rarely lands
+# that precisely: it puts a tight blob *near* a mode. To see where $G$'s mass sits at each check, we assign each
+# sample to its nearest mode if it lies within 0.25 of it (a third of the gap between neighbouring modes), and
+# call a mode **occupied** if it holds at least 10% of the samples. The modes **visited so far** are those
+# occupied at any check up to now.
 
 # %%
-def show_runs(runs, n=5):
-    fig, axes = plt.subplots(len(runs), n, figsize=(2.6 * n, 2.7 * len(runs)))
+def occupied_modes(samples, centers, radius=0.25, min_fraction=0.1):
+    d = torch.cdist(samples, centers)  # (N, 8) distances to the modes
+    near = d.min(1).values < radius
+    counts = torch.bincount(d.argmin(1)[near], minlength=len(centers))
+    return {int(k) for k in torch.nonzero(counts >= min_fraction * len(samples)).flatten()}
+
+occ_B = [occupied_modes(s, mix.centers) for _, s in snaps_B]
+visited_B = [len(set().union(*occ_B[:i + 1])) for i in range(len(occ_B))]
+print("B, modes occupied at each check:", ["".join(map(str, sorted(o))) or "-" for o in occ_B])
+print("B, modes visited so far:        ", visited_B)
+
+# %% [markdown]
+# Samples over training (blue) against the 8 modes (red crosses). Run A spreads over all eight modes early and
+# sharpens them. Run B is the classic picture of mode collapse: at each check its samples form one tight blob on
+# or near a single mode (or, briefly, between two), and from check to check the blob **moves from mode to
+# mode**. Whenever $D$ learns to reject the current spot, $G$ jumps to another one that $D$ currently accepts;
+# it never spreads out.
+
+# %%
+def show_runs(runs, n=6, lim=1.6):
+    fig, axes = plt.subplots(len(runs), n, figsize=(2.3 * n, 2.4 * len(runs)), squeeze=False)
     for row, (name, snaps) in zip(axes, runs):
         for ax, i in zip(row, np.linspace(0, len(snaps) - 1, n).round().astype(int)):
             step, s = snaps[i]
-            scatter_2d(s, mix.centers, ax=ax, title=f"{name}, step {step}", lim=1.6)
+            scatter_2d(s, mix.centers, ax=ax, title=f"{name}, step {step}", lim=lim)
             ax.set_xticks([]); ax.set_yticks([])
     fig.tight_layout(); plt.show()
 
 show_runs([("A", snaps_A), ("B", snaps_B)])
 
 # %% [markdown]
-# The numbers over training: modes covered (of 8), high-quality fraction, and which mode B's high-quality samples
-# mostly sit on at each check ('-' when it has none). Collapse is often a *phase*: late in a run $G$ may escape it,
-# as it does here near the end, still with far fewer samples on the modes than A.
+# The same in numbers. Left: at each check, the modes B occupies (at most one or two) next to the modes it has
+# visited so far, which keep growing. Right: A against B on the strict PacGAN measure, modes covered by
+# high-quality samples.
 
 # %%
+steps_B = [s for s, *_ in log_B]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.2))
+ax1.step(steps_B, [len(o) for o in occ_B], where="mid", marker="o", label="modes occupied at this check")
+ax1.plot(steps_B, visited_B, marker="s", label="modes visited so far")
+ax1.set(xlabel="step", ylabel="modes (of 8)", ylim=(-0.3, 8.3), title="run B: collapse that moves")
 for name, log in [("A healthy", log_A), ("B collapse", log_B)]:
-    steps = [s for s, *_ in log]
-    ax1.plot(steps, [st.modes_covered for _, st, *_ in log], marker="o", label=name)
-    ax2.plot(steps, [100 * st.high_quality for _, st, *_ in log], marker="o", label=name)
-ax1.set(xlabel="step", ylabel="modes covered (of 8)", ylim=(-0.3, 8.3)); ax2.set(xlabel="step", ylabel="high quality %")
+    ax2.plot([s for s, *_ in log], [st.modes_covered for _, st, *_ in log], marker="o", label=name)
+ax2.set(xlabel="step", ylabel="modes covered (of 8)", ylim=(-0.3, 8.3), title="high-quality coverage")
 for ax in (ax1, ax2):
-    ax.legend(); ax.grid(alpha=0.3)
+    ax.legend(fontsize=8); ax.grid(alpha=0.3)
 plt.show()
-print("B's most-used mode at each check:", [int(np.argmax(st.counts)) if sum(st.counts) else "-" for _, st, *_ in log_B])
+most = max(len(o) for o in occ_B)
+print(f"B: at most {most} mode{'s' * (most != 1)} occupied at any check; {visited_B[-1]} of 8 visited by the end")
 
 # %% [markdown]
 # ### The second face: a discriminator that is stuck
 #
-# Collapse is usually told from $G$'s side. The other side is a $D$ that stops learning: it cannot tell real from
-# fake, so $G$ meets no resistance and its loss looks excellent while its samples are wrong. We reproduce it by
-# giving run A's $D$ a learning rate 1000 times smaller. $D$ then stays close to the random function it started as,
-# and $G$ simply drifts towards wherever that frozen $D$ happens to score high. Its loss $-\log D(G(z))$ wanders and
-# ends well below $\log 2$ ($D(G(z)) > \tfrac12$): $G$ "wins" without ever visiting the data.
+# Collapse is usually told from $G$'s side. The article describes the other side too: a $D$ stuck in a poor
+# local minimum, against which "it's too easy for the generator" to win. We take the extreme case and freeze
+# run A's $D$ at its random initial weights (learning rate 0). $G$ then climbs towards wherever that fixed $D$
+# happens to score highest. Within a few hundred steps all its samples sit on **one point far away from the
+# data**, and its loss $-\log D(G(z))$ drops below $\log 2$ (that is, $D(G(z)) > \tfrac12$) and stays there: by
+# its own loss $G$ is winning, while no sample is anywhere near a mode.
 
 # %%
-log_C, snaps_C = train_ring(64, nn.Tanh, 1e-3, 1e-6, 256, cfg.ring_steps, every)
+log_C, snaps_C = train_ring(64, nn.Tanh, 1e-3, 0.0, 256, cfg.ring_steps, every)
+last_C = snaps_C[-1][1]
 print("C stuck D, final:", log_C[-1][1].as_row())
-show_runs([("A", snaps_A), ("C stuck D", snaps_C)], n=4)
+print(f"C's samples at the end: centre ({last_C[:, 0].mean():.1f}, {last_C[:, 1].mean():.1f}), spread "
+      f"{last_C.std(0).max():.2f}, distance to the ring's centre {last_C.mean(0).norm():.1f} (ring radius 1)")
+
+# %% [markdown]
+# The snapshots need a larger window to show where $G$ went: the ring (red crosses) is the small circle at the
+# centre, and the blue point is all of $G$'s samples.
 
 # %%
+far = float(max(s.abs().max() for _, s in snaps_C)) * 1.15
+show_runs([("C stuck D", snaps_C)], n=4, lim=far)
 fig, ax = plt.subplots(figsize=(7, 3))
 for name, log in [("A healthy", log_A), ("C stuck D", log_C)]:
     ax.plot([s for s, *_ in log], [lg for *_, lg in log], marker="o", label=f"{name}: G's loss")
@@ -554,9 +668,9 @@ ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.s
 # %% [markdown]
 # | run | what goes wrong | symptom in the numbers |
 # |---|---|---|
-# | A | nothing | all 8 modes, high quality rising |
-# | B | $G$ collapses and hops between modes | 0–1 modes covered for most of the run, the favourite mode changing |
-# | C | $D$ stuck, so $G$ wins too easily | $G$'s loss low, few high-quality samples |
+# | A | nothing | all 8 modes covered, high quality rising |
+# | B | $G$ collapses and hops between modes | one or two modes occupied at a time, more and more modes visited |
+# | C | $D$ stuck, so $G$ wins too easily | $G$'s loss below $\log 2$, no sample near the data |
 #
 # Remedies come later in the course: minibatch discrimination and feature matching (05), packing (08), and
 # many others. Your exact figures depend on the seed; the pattern does not.
@@ -611,7 +725,42 @@ check(my_gradient_at(), 0.01, "gradient at D(G(z)) = 0.01",
 
 
 # %% [markdown]
-# **Exercise 3.** Count the modes covered by the samples of run B at its last check, by hand: assign every sample
+# **Exercise 3.** Now the loss that we train with: write the non-saturating generator loss
+# $\mathcal L_G^\text{ns} = -\mathbb E[\log D(G(z))]$ from **logits**, averaged over the batch. The check feeds it
+# logits as large as $\pm 200$, where `torch.log(torch.sigmoid(a))` gives $-\infty$, so find the stable form.
+
+# %%
+def my_g_loss_nonsaturating(d_fake_logits):
+    return None  # your code here: a scalar tensor
+
+
+# %%
+logits_ex = torch.tensor([-200.0, -3.0, 0.0, 2.0, 200.0])
+got = my_g_loss_nonsaturating(logits_ex)
+check(None if got is None else float(got), float(losses.g_loss_nonsaturating(logits_ex)), "non-saturating loss",
+      hint="Write -log sigma(a) with softplus, as in the Losses section, and average over the batch.");
+
+
+# %% [markdown]
+# **Exercise 4.** Write the optimal discriminator for two 1D Gaussians, $p_\text{data} = \mathcal N(\mu_d, s_d^2)$ and
+# $p_g = \mathcal N(\mu_g, s_g^2)$, as a function of $x$, **without** `torch.distributions`: write the Gaussian
+# density $\mathcal N(x; \mu, s^2) = e^{-(x - \mu)^2 / 2s^2} / (s\sqrt{2\pi})$ yourself. The check compares it with
+# `optimal_D` from the start of the notebook, at points that include $x = 15$, far in both tails.
+
+# %%
+def my_optimal_D(x, mu_d, s_d, mu_g, s_g):
+    return None  # your code here: D*(x), a tensor shaped like x
+
+
+# %%
+xs_ex = torch.tensor([-2.0, 0.0, 0.75, 2.0, 15.0])
+check(my_optimal_D(xs_ex, 0.0, 1.0, 1.5, 0.7), optimal_D(xs_ex), "D* of two Gaussians",
+      hint="D* = p_data / (p_data + p_g). If x = 15 gives NaN, both densities underflowed to 0: work with "
+           "log-densities and use D* = sigmoid(log p_data - log p_g).");
+
+
+# %% [markdown]
+# **Exercise 5.** Count the modes covered by the samples of run B at its last check, by hand: assign every sample
 # to its nearest centre, keep those within 3 standard deviations, and count the modes that got at least one.
 
 # %%
@@ -625,7 +774,7 @@ check(my_modes_covered(last_B, mix.centers, mix.std), mode_stats(last_B, mix.cen
       "modes covered", hint="torch.cdist(samples, centers).min(dim=1) gives distance and index of the nearest centre.");
 
 # %% [markdown]
-# **Exercise 4 (open).** Rerun run B with $k = 5$ discriminator steps per generator step (add a `k` argument to
+# **Exercise 6 (open).** Rerun run B with $k = 5$ discriminator steps per generator step (add a `k` argument to
 # `train_ring`). Does a stronger $D$ cure the hopping, or only slow it? And what happens to run A with the
 # *saturating* loss? Write down what you expect before you run it.
 #
@@ -641,6 +790,13 @@ check(my_modes_covered(last_B, mix.centers, mix.std), mode_stats(last_B, mix.cen
 # def my_gradient_at(p=0.01):
 #     a = torch.tensor([math.log(p / (1 - p))], requires_grad=True)
 #     return torch.autograd.grad(my_g_loss_saturating(a), a)[0].abs().item()
+#
+# def my_g_loss_nonsaturating(d_fake_logits):
+#     return F.softplus(-d_fake_logits).mean()       # -log sigmoid(a), without forming sigmoid(a)
+#
+# def my_optimal_D(x, mu_d, s_d, mu_g, s_g):
+#     log_normal = lambda x, mu, s: -0.5 * ((x - mu) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
+#     return torch.sigmoid(log_normal(x, mu_d, s_d) - log_normal(x, mu_g, s_g))
 #
 # def my_modes_covered(samples, centers, std):
 #     dist, idx = torch.cdist(samples, centers).min(dim=1)

@@ -463,7 +463,7 @@ x_cref2 = cifar.to_float(torch.randperm(len(cifar), device=device)[:cfg.n_fid])
 print(f"domain FID on CIFAR: DCGAN {domain_fid(x_cref, x_cifar, clf_cifar):.1f}, "
       f"real vs real {domain_fid(x_cref, x_cref2, clf_cifar):.1f}")
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 6))
-show_grid(x_cref[:64], ax=ax1, title=f"real CIFAR-10 ({cifar.source})")
+show_grid(x_cref[:64], ax=ax1, title="real CIFAR-10" if cifar.is_real else "CIFAR-10 offline stand-in (shapes)")
 show_grid(x_cifar[:64], ax=ax2, title=f"DCGAN after {trainer_cifar.step} steps"); plt.show()
 
 # %%
@@ -569,12 +569,63 @@ check(d_block_params, sum(p.numel() for p in nn.Sequential(*d_block(64, 128)).pa
 # **Exercise 4 (open).** Chase the recipe's own collapse: train `make_dcgan(horses, ...)` for 10,000 steps (`full`
 # mode, or a GPU) and follow its MS-SSIM curve. Does it ever rise again above the real horses' level, and what do
 # the grids look like then? Which other single rule, when broken, collapses $G$ as fast as dropping its batch norm?
-#
+
+# %% [markdown]
+# **Exercise 5.** Exercise 1's formula, in general: a `ConvTranspose2d` (dilation 1) maps size `n` to
+# `(n - 1) * stride - 2 * padding + kernel + output_padding`. Write it as a function; the check compares it with
+# the sizes that real layers produce. Then: the paper's own code uses **5×5** kernels with stride 2. Which `padding`
+# and `output_padding` (smaller than the stride) make such a layer double every size `n`?
+
+# %%
+def conv_transpose_out(n, kernel, stride, padding, output_padding=0):
+    return None  # your code here: an int
+
+
+pad_5x5, out_pad_5x5 = None, None  # your answers: padding and output_padding for kernel 5, stride 2
+
+
+# %%
+cases = [(7, 4, 2, 1, 0), (4, 4, 1, 0, 0), (5, 3, 2, 1, 1), (3, 5, 3, 0, 2)]  # (n, kernel, stride, padding, out_pad)
+real = [nn.ConvTranspose2d(1, 1, k, s, p, op)(torch.zeros(1, 1, n, n)).shape[-1] for n, k, s, p, op in cases]
+got = None if conv_transpose_out(*cases[0]) is None else [conv_transpose_out(*c) for c in cases]
+check(got, real, "ConvTranspose2d output size", hint="Each term of the formula above, in order; padding counts twice.")
+check(None if pad_5x5 is None else [pad_5x5, out_pad_5x5], [2, 1], "5x5 padding",
+      hint="Set (n - 1) * 2 - 2 p + 5 + op = 2 n and solve for p and op, with 0 <= op < 2.");
+
+# %% [markdown]
+# **Exercise 6.** Build the $G$ block of the paper's code: a 5×5 transposed convolution with stride 2 and your
+# padding from exercise 5 (no bias when batch norm follows), then batch norm and ReLU, as an `nn.Sequential` that
+# doubles the size: $(B, c_\text{in}, 7, 7) \to (B, c_\text{out}, 14, 14)$.
+
+# %%
+def g_block_5x5(c_in, c_out, use_bn=True):
+    return None  # your code here: an nn.Sequential
+
+
+# %%
+blk = g_block_5x5(16, 8)
+check(None if blk is None else list(blk(torch.randn(2, 16, 7, 7)).shape), [2, 8, 14, 14], "5x5 block: output shape",
+      hint="Use the padding and output_padding of exercise 5.")
+check(None if blk is None else sum(p.numel() for p in blk.parameters()), 16 * 8 * 5 * 5 + 2 * 8,
+      "5x5 block: parameters", hint="No conv bias when batch norm follows; batch norm learns 2 numbers per channel.")
+check(None if blk is None else [type(m).__name__ for m in blk], ["ConvTranspose2d", "BatchNorm2d", "ReLU"],
+      "5x5 block: layers", hint="Transposed conv, then batch norm, then ReLU, like g_block.");
+
+# %% [markdown]
 # <details><summary>Solutions</summary>
 #
 # ```python
 # size_after_three = 32            # 4 -> 8 -> 16 -> 32
 # d_block_params = 64 * 128 * 4 * 4 + 2 * 128   # 131,328
+#
+# def conv_transpose_out(n, kernel, stride, padding, output_padding=0):
+#     return (n - 1) * stride - 2 * padding + kernel + output_padding
+#
+# pad_5x5, out_pad_5x5 = 2, 1   # (n - 1) * 2 - 4 + 5 + 1 = 2 n
+#
+# def g_block_5x5(c_in, c_out, use_bn=True):
+#     layers = [nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1, bias=not use_bn)]
+#     return nn.Sequential(*layers, *([nn.BatchNorm2d(c_out)] if use_bn else []), nn.ReLU())
 # ```
 # </details>
 #

@@ -331,9 +331,10 @@ plt.show()
 # How to read the table. Each run changes **one** thing from the base and all share seed and step count, so the
 # differences are the switch's effect at this short budget, within run-to-run noise of the order of a few tenths
 # of IS (rerun with other seeds to see it). The paper's Table 3 ablates in the opposite direction, removing one
-# technique at a time from their full CIFAR-10 model (real data 11.24, their full model 8.09, with lower scores for
-# each removal); our numbers are domain scores on MNIST and are not comparable in scale. Feature matching is known
-# to give *lower* sample quality but a better semi-supervised classifier, which is where we turn next.
+# technique at a time from their full CIFAR-10 model: the paper reports Inception scores of 11.24 for real data
+# and 8.09 for the full model, lower for each removal (numbers we could not check against the paper's table, an
+# image, so unverified here). Our numbers are domain scores on MNIST and are not comparable in scale. Feature
+# matching is known to give *lower* sample quality but a better semi-supervised classifier, which is where we turn next.
 #
 # ## Semi-supervised learning with 100 labels
 #
@@ -459,7 +460,47 @@ is_by_hand = None  # your answer
 check(is_by_hand, 2.0, "Inception score", hint="p(y) = (0.5, 0.5); each KL is log 2; IS = exp(mean KL).");
 
 # %% [markdown]
-# **Exercise 3 (open).** Combine the switches that helped in your table into one run and compare it with the best
+# **Exercise 3.** Minibatch discrimination's closeness features, from scratch. Given features $f$ $(N, A)$ and the
+# tensor $T$ $(A, B, C)$, compute $M_i = f(x_i)\,T$, an $(N, B, C)$ tensor, then
+# $o(x_i)_b = \sum_{j \ne i} \exp(-\lVert M_{i,b} - M_{j,b} \rVert_{L_1})$, an $(N, B)$ tensor. The check compares with
+# `gan_utils.nn.minibatch.MinibatchDiscrimination`, given the same $T$.
+
+# %%
+def my_minibatch_o(f, T):
+    return None  # your code here: o, a tensor (N, B)
+
+
+# %%
+from gan_utils.nn import minibatch
+
+g_ex = torch.Generator().manual_seed(0)
+f_ex, T_ex = torch.randn(6, 4, generator=g_ex), 0.5 * torch.randn(4, 3, 2, generator=g_ex)  # N=6, A=4, B=3, C=2
+mbd_ex = minibatch.MinibatchDiscrimination(4, n_kernels=3, kernel_dim=2)
+with torch.no_grad():
+    mbd_ex.T.copy_(T_ex)
+    o_expected = mbd_ex.closeness(f_ex)                                                      # (6, 3)
+check(my_minibatch_o(f_ex, T_ex), o_expected, "o(x_i)",
+      hint="M is (N, B, C); the L1 norm runs over C; sum over j, but not j = i (each such term adds exp(0) = 1).");
+
+# %% [markdown]
+# **Exercise 4.** Write $D$'s loss with one-sided label smoothing, from logits: on real images the target is
+# $\alpha$, so the loss is $-[\alpha \log D(x) + (1 - \alpha)\log(1 - D(x))]$; on fakes the target stays 0, so it is
+# $-\log(1 - D(G(z)))$. Average each over its batch and add them. The check uses logits of $\pm 40$, where
+# `torch.log(1 - torch.sigmoid(a))` gives $-\infty$: keep it stable.
+
+# %%
+def my_d_loss_smoothed(d_real, d_fake, alpha=0.9):
+    return None  # your code here: a scalar tensor
+
+
+# %%
+d_real_ex, d_fake_ex = torch.tensor([2.0, -1.0, 0.5, 40.0]), torch.tensor([-1.0, 0.3, -40.0, 3.0])
+got = my_d_loss_smoothed(d_real_ex, d_fake_ex)
+check(None if got is None else float(got), float(d_loss_bce(d_real_ex, d_fake_ex, real_label=0.9)), "smoothed D loss",
+      hint="From logits, log D = -softplus(-a) and log(1 - D) = -softplus(a). Only the real target moves to alpha.");
+
+# %% [markdown]
+# **Exercise 5 (open).** Combine the switches that helped in your table into one run and compare it with the best
 # single switch. Then rerun the semi-supervised experiment with 20 labels (2 per class): how do the two
 # accuracies move?
 #
@@ -468,6 +509,15 @@ check(is_by_hand, 2.0, "Inception score", hint="p(y) = (0.5, 0.5); each KL is lo
 # ```python
 # d_star_smoothed = 0.45   # 0.9 * p / (2 p)
 # is_by_hand = 2.0         # exp(log 2)
+#
+# def my_minibatch_o(f, T):
+#     M = torch.einsum("na,abc->nbc", f, T)                     # (N, B, C)
+#     l1 = (M[:, None] - M[None]).abs().sum(-1)                 # (N, N, B): ||M_i,b - M_j,b||_L1
+#     return torch.exp(-l1).sum(1) - 1                          # without j = i, which adds exp(0) = 1
+#
+# def my_d_loss_smoothed(d_real, d_fake, alpha=0.9):
+#     loss_real = alpha * F.softplus(-d_real) + (1 - alpha) * F.softplus(d_real)
+#     return loss_real.mean() + F.softplus(d_fake).mean()
 # ```
 # </details>
 #

@@ -36,6 +36,7 @@ test: lint unit notebooks
 # Bring every .ipynb and its .py source up to date with whichever was edited last (outputs are kept).
 sync: $(STAMP)
 	$(BIN)/jupytext --sync notebooks/[0-9][0-9]_*.ipynb
+	$(BIN)/python tools/tidy_notebook.py notebooks/[0-9][0-9]_*.ipynb
 
 # Re-run one notebook in default mode from scratch and keep its outputs:  make notebook NB=03_dcgan
 # The data come from GAN_DATA_ROOT (default: data/ in the repository, or a download, or the offline stand-in).

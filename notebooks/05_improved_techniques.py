@@ -55,23 +55,25 @@ import torch.nn.functional as F
 from torch import nn
 
 import gan_utils
-from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
+from gan_utils.data.synthetic import ring8
 from gan_utils.exercises import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
-from gan_utils.metrics.fid_is import domain_fid, domain_inception_score
-from gan_utils.models.dcgan import DCGANGenerator
-from gan_utils.training import Trainer
+from gan_utils.metrics.fid_is import domain_inception_score
+from gan_utils.metrics.mixtures import mode_stats
 from gan_utils.viz import show_grid
+from gan_utils.training import Trainer
 
 # %%
 SIZES = {
-    "fast":    dict(batch=64, width=16, switch_steps=40, ssl_steps=40, ssl_test=400, n_eval=500, clf_epochs=1),
-    "default": dict(batch=64, width=32, switch_steps=1_000, ssl_steps=1_500, ssl_test=2_000,
-                    n_eval=5_000, clf_epochs=6),
-    "full":    dict(batch=100, width=64, switch_steps=20_000, ssl_steps=30_000, ssl_test=2_000,
-                    n_eval=10_000, clf_epochs=15),
+    #          2D runs: steps, seeds   Dirac-GAN steps   semi-supervised: GAN / labels-only steps, label draws
+    "fast":    dict(toy_steps=150, seeds=3, dirac_steps=300, ssl_steps=30, sup_steps=30, label_draws=3,
+                    ssl_test=400, n_eval=500, clf_epochs=1),
+    "default": dict(toy_steps=3_000, seeds=3, dirac_steps=3_000, ssl_steps=4_000, sup_steps=2_000, label_draws=3,
+                    ssl_test=2_000, n_eval=5_000, clf_epochs=6),
+    "full":    dict(toy_steps=10_000, seeds=10, dirac_steps=10_000, ssl_steps=30_000, sup_steps=5_000, label_draws=5,
+                    ssl_test=2_000, n_eval=10_000, clf_epochs=15),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="05_improved_techniques")
 device = cfg.device
@@ -95,16 +97,14 @@ device = cfg.device
 # %% [markdown]
 # ## Data
 #
-# The switch table runs on MNIST in every mode: the semi-supervised part below needs MNIST anyway, and on a CPU the
-# 28-px digits are what fits. The paper's own table is on CIFAR-10; set `TABLE_DATA = "cifar10"` to run the same
-# code on it (the networks read the image size and channels from the data). The mode never changes this choice.
+# Two data sets. The techniques are compared on the **ring of 8 Gaussians** from notebook 01: there a failure is
+# a number (modes covered), a run takes seconds, and each comparison can use several seeds. The Inception score and
+# the semi-supervised classifier use **MNIST**, as the paper's semi-supervised experiment does.
 
 # %%
-TABLE_DATA = "mnist"  # or "cifar10" (the paper's choice; best on a GPU)
+mix = ring8()
 mnist = load_mnist(**cfg.data_kwargs)
-data = mnist if TABLE_DATA == "mnist" else load_cifar10(**cfg.data_kwargs)
-C_, S_ = data.shape[0], data.shape[1]
-show_grid(data.batch(32)[0], nrow=16, figsize=(10, 2.4)); plt.show()
+show_grid(mnist.batch(32)[0], nrow=16, figsize=(10, 2.4)); plt.show()
 
 
 # %% [markdown]
@@ -184,13 +184,35 @@ print("gan_utils.nn.minibatch.MinibatchDiscrimination matches")
 # The paper gives no weight for the penalty; we use `lambda_ha` below (our choice).
 
 # %%
+class HistoricalAverage:
+    def __init__(self, module):
+        self.module, self.count, self.avg = module, 0, {}
+
+    def update(self):                       # after each optimiser step: fold theta[t] into the running mean
+        self.count += 1
+        with torch.no_grad():
+            for name, p in self.module.named_parameters():
+                old = self.avg.get(name, p.detach())
+                self.avg[name] = old + (p.detach() - old) / self.count
+
+    def penalty(self):                      # ||theta - mean_t theta[t]||^2, differentiable in theta
+        params = dict(self.module.named_parameters())
+        return sum((params[n] - a).square().sum() for n, a in self.avg.items())
+
+
+# %% [markdown]
+# A check by hand: three steps with $\theta = 1, 2, 4$ give the average $7/3$ and the penalty $(4 - 7/3)^2$. The
+# promoted `gan_utils.models.improved.HistoricalAverage` (which the Trainer can also checkpoint) gives the same.
+
+# %%
 w = nn.Linear(1, 1, bias=False)
-ha = improved.HistoricalAverage(w)
+ha, ha_lib = HistoricalAverage(w), improved.HistoricalAverage(w)
 for value in (1.0, 2.0, 4.0):          # three steps: theta = 1, 2, 4
     with torch.no_grad():
         w.weight.fill_(value)
-    ha.update()
-print(f"average 7/3, penalty (4 - 7/3)^2 = {(4 - 7 / 3) ** 2:.4f}; HistoricalAverage: {ha.penalty().item():.4f}")
+    ha.update(); ha_lib.update()
+print(f"(4 - 7/3)^2 = {(4 - 7 / 3) ** 2:.4f}; ours {ha.penalty().item():.4f}; library {ha_lib.penalty().item():.4f}")
+assert torch.isclose(ha.penalty(), ha_lib.penalty())
 
 # %% [markdown]
 # ### One-sided label smoothing
@@ -212,68 +234,218 @@ print(f"by hand {by_hand:.4f}, d_loss_bce {d_loss_bce(d_r, d_f, real_label=0.9).
 # batch are correlated. **Virtual batch norm** normalises every example with the statistics of a **reference
 # batch** chosen once at the start, combined with the example itself; the reference batch uses its own statistics.
 # It costs a second forward pass per step (the reference batch), so the paper uses it in $G$ only. We turn every
-# `BatchNorm2d` in $G$ into a `VirtualBatchNorm` and check that an example's output no longer depends on its batch.
+# batch norm layer in $G$ into a virtual one. In the paper's version an example $x$ is normalised with the mean and
+# mean square of the reference batch (size $N$) pooled with its own, weighted $\tfrac{N}{N+1}$ and $\tfrac{1}{N+1}$.
+# Here it is for features $(B, C)$, as in an MLP.
 
 # %%
-G_v = improved.replace_bn_with_vbn(DCGANGenerator(channels=C_, img_size=S_)).to(device)
-z_ref, z = torch.randn(64, 100, device=device), torch.randn(8, 100, device=device)
-with torch.no_grad():
-    normalization.vbn_reference_pass(G_v, z_ref); alone = G_v(z[:1])
-    normalization.vbn_reference_pass(G_v, z_ref); in_batch = G_v(z)
-print("same output alone and in a batch:", torch.allclose(alone[0], in_batch[0], atol=1e-5))
+class VirtualBatchNorm1d(nn.Module):
+    def __init__(self, C, eps=1e-5):
+        super().__init__()
+        self.weight, self.bias, self.eps = nn.Parameter(torch.ones(C)), nn.Parameter(torch.zeros(C)), eps
+
+    def forward(self, x, reference=False):                        # x: (B, C)
+        if reference:                                            # the reference batch: its own statistics
+            self.ref_mean, self.ref_sq, self.N = x.mean(0), x.square().mean(0), len(x)
+            mean, sq = self.ref_mean, self.ref_sq                # (C,)
+        else:                                                    # each example: reference pooled with itself
+            w = 1 / (self.N + 1)
+            mean, sq = w * x + (1 - w) * self.ref_mean, w * x.square() + (1 - w) * self.ref_sq   # (B, C)
+        return (x - mean) / torch.sqrt(sq - mean.square() + self.eps) * self.weight + self.bias
+
 
 # %% [markdown]
-# ## Losses and training
+# It equals the promoted `gan_utils.nn.normalization.VirtualBatchNorm` (which also handles images $(B, C, H, W)$),
+# and an example's output no longer depends on the other examples in its batch.
+
+# %%
+vbn, vbn_lib = VirtualBatchNorm1d(16), normalization.VirtualBatchNorm(16)
+x_ref, x = torch.randn(64, 16), torch.randn(8, 16)
+vbn(x_ref, reference=True); vbn_lib.set_reference(); vbn_lib(x_ref)
+assert torch.allclose(vbn(x), vbn_lib(x), atol=1e-5)
+x_other = torch.cat([x[:1], torch.randn(7, 16)])                 # same first example, new batch-mates
+print("gan_utils.nn.normalization.VirtualBatchNorm matches; first example unchanged by its batch-mates:",
+      torch.allclose(vbn(x)[0], vbn(x_other)[0]))
+
+# %% [markdown]
+# ## Each technique against the failure it targets
 #
-# One function builds a run from a set of switches; everything else is shared. With feature matching, $G$'s loss is
-# the feature distance; otherwise the non-saturating loss. All runs see the same seed, data and step count.
+# A technique can only show its worth on a model that has the problem it fixes: a healthy base model gives every
+# switch a flat row. So each technique gets a base that shows **its** failure, and a number that measures that
+# failure. The bases are small GANs on the ring of 8 Gaussians (notebook 01), where a run takes seconds:
+#
+# | technique | failure it targets | base that shows the failure | number (better) |
+# |---|---|---|---|
+# | minibatch discrimination | $G$ collapses | notebook 01's collapsing run B, batch 64 | modes covered of 8 (higher) |
+# | feature matching | $D$ wins too easily | the same, with 5 $D$ steps per $G$ step | modes covered of 8 (higher) |
+# | historical averaging | the players orbit the equilibrium | the Dirac-GAN (below) | distance to the equilibrium (lower) |
+# | one-sided label smoothing | an over-confident $D$ | 5 $D$ steps per $G$ step | $D$'s mean logit on real data (lower) |
+# | virtual batch norm | samples depend on their batch-mates | run B with batch norm in $G$ | how far $G(z_1)$ moves when the rest of its batch changes (lower) |
+#
+# Every comparison uses `cfg.seeds` seeds (3 by default) and reports the mean ± standard deviation, with and
+# without the technique, all else equal.
+
+# %% [markdown]
+# The toy networks: an MLP $G$ (with batch norm as an option) and an MLP $D$ whose last hidden layer is its
+# feature layer $f$, with minibatch discrimination as an option after it.
 
 # %%
-SWITCHES = ["feature matching", "minibatch discrimination", "historical averaging", "label smoothing",
-            "virtual batch norm"]
-lambda_ha = 0.1
+Z_DIM, WIDTH, BATCH = 256, 128, 64
 
-def make_run(switches, name):
-    torch.manual_seed(cfg.seed)
-    G = DCGANGenerator(channels=C_, img_size=S_, ngf=cfg.width).to(device)
-    if "virtual batch norm" in switches:
-        improved.replace_bn_with_vbn(G)
-    D = improved.ImprovedDiscriminator(channels=C_, img_size=S_, ndf=cfg.width,  # without options: 03's D
-                                       minibatch_kernels=100 if "minibatch discrimination" in switches else 0).to(device)
-    opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    ha_G, ha_D = improved.HistoricalAverage(G), improved.HistoricalAverage(D)
-    z_ref = torch.randn(cfg.batch, 100, device=device)            # VBN's fixed reference batch
+def toy_G(bn=False, vbn=False):
+    norm = (lambda: nn.BatchNorm1d(WIDTH)) if bn else nn.Identity
+    G = nn.Sequential(nn.Linear(Z_DIM, WIDTH), norm(), nn.ReLU(), nn.Linear(WIDTH, WIDTH), norm(), nn.ReLU(),
+                      nn.Linear(WIDTH, 2))
+    return improved.replace_bn_with_vbn(G) if vbn else G
 
-    def generate(z_):
-        if "virtual batch norm" in switches:
+class ToyD(nn.Module):
+    def __init__(self, n_kernels=0):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(2, WIDTH), nn.ReLU(), nn.Linear(WIDTH, WIDTH), nn.ReLU())
+        self.mbd = minibatch.MinibatchDiscrimination(WIDTH, n_kernels, 4) if n_kernels else nn.Identity()
+        self.head = nn.Linear(WIDTH + n_kernels, 1)
+
+    def features(self, x):                                       # f(x): (B, WIDTH)
+        return self.body(x)
+
+    def forward(self, x):                                        # logit: (B,)
+        return self.head(self.mbd(self.body(x))).squeeze(1)
+
+
+# %% [markdown]
+# One training function with the switches as arguments. `k` is the number of $D$ steps per $G$ step; `real_label`
+# 0.9 is one-sided label smoothing; `fm` swaps $G$'s loss for feature matching. With virtual batch norm, the
+# reference batch goes through $G$ before every use. At the end it measures everything the table needs.
+
+# %%
+def train_toy(seed, k=1, fm=False, n_kernels=0, real_label=1.0, bn=False, vbn=False):
+    torch.manual_seed(seed)
+    G, D = toy_G(bn, vbn).to(device), ToyD(n_kernels).to(device)
+    opt_G = torch.optim.Adam(G.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    opt_D = torch.optim.Adam(D.parameters(), lr=1e-4, betas=(0.5, 0.999))
+    z_ref = torch.randn(BATCH, Z_DIM, device=device)
+
+    def generate(z):
+        if vbn:
             normalization.vbn_reference_pass(G, z_ref)
-        return G(z_)
-    return G, D, opt_G, opt_D, ha_G, ha_D, generate
+        return G(z)
+    for _ in range(cfg.toy_steps):
+        for _ in range(k):
+            with torch.no_grad():
+                x_fake = generate(torch.randn(BATCH, Z_DIM, device=device))
+            loss_D = d_loss_bce(D(mix.sample(BATCH).to(device)), D(x_fake), real_label=real_label)
+            opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+        x_fake = generate(torch.randn(BATCH, Z_DIM, device=device))
+        loss_G = feature_matching(D.features(mix.sample(BATCH).to(device)), D.features(x_fake)) if fm \
+            else g_loss_nonsaturating(D(x_fake))
+        opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+    return toy_scores(G, D, generate)
+
+
+# %% [markdown]
+# The measurements. **Batch dependence**: draw a batch of $z$, then replace every $z$ but the first; with plain
+# batch norm in $G$ the first sample moves, although its own $z$ did not change. For scale: the ring's radius is 1
+# and a mode's standard deviation 0.01.
+
+# %%
+@torch.no_grad()
+def toy_scores(G, D, generate):
+    G.train()  # batch norm, where there is one, normalises with batch statistics, as in training
+    stats = mode_stats(generate(torch.randn(2500, Z_DIM, device=device)).cpu(), mix.centers, mix.std)
+    z_a = torch.randn(BATCH, Z_DIM, device=device)
+    z_b = torch.cat([z_a[:1], torch.randn(BATCH - 1, Z_DIM, device=device)])
+    moved = (generate(z_a)[0] - generate(z_b)[0]).norm().item()
+    d_real = D(mix.sample(1000).to(device)).mean().item()
+    return {"modes": stats.modes_covered, "high quality %": 100 * stats.high_quality, "D real logit": d_real,
+            "batch dependence": moved}
+
+
+# %% [markdown]
+# ### The Dirac-GAN, for historical averaging
+#
+# The simplest GAN that oscillates (Mescheder et al. 2018): the data is a single point at 0, $G$ outputs one number
+# $\theta$, and $D(x) = \sigma(\psi x)$ has one weight $\psi$. The equilibrium is $\theta = \psi = 0$, but
+# gradient steps **orbit** it: when $\theta > 0$, $D$ learns $\psi < 0$, which pushes $\theta$ back past 0, and so
+# on. We train it with the course's losses, Adam as everywhere, and the historical-averaging penalty as an option.
+
+# %%
+def train_dirac(seed, lambda_ha=0.0, lr=0.01):
+    torch.manual_seed(seed)
+    G, D = nn.Linear(1, 1, bias=False), nn.Linear(1, 1, bias=False)   # theta = G.weight, psi = D.weight
+    with torch.no_grad():
+        G.weight.uniform_(0.5, 1.5); D.weight.uniform_(-0.5, 0.5)
+    opt_G, opt_D = (torch.optim.Adam(m.parameters(), lr=lr, betas=(0.5, 0.999)) for m in (G, D))
+    ha_G, ha_D = HistoricalAverage(G), HistoricalAverage(D)
+    one, x_real, path = torch.ones(1, 1), torch.zeros(1, 1), []
+    for _ in range(cfg.dirac_steps):
+        loss_D = d_loss_bce(D(x_real)[0], D(G(one))[0]) + lambda_ha * ha_D.penalty()
+        opt_D.zero_grad(); loss_D.backward(); opt_D.step(); ha_D.update()
+        loss_G = g_loss_nonsaturating(D(G(one))[0]) + lambda_ha * ha_G.penalty()
+        opt_G.zero_grad(); loss_G.backward(); opt_G.step(); ha_G.update()
+        path.append((G.weight.item(), D.weight.item()))
+    return torch.tensor(path)                                    # (steps, 2): theta, psi
+
+
+# %% [markdown]
+# With $\lambda_{HA} = 0.1$ (the paper gives no value; 1.0 pulls too hard towards early, bad parameters):
+
+# %%
+lambda_ha = 0.1
+paths = {lam: train_dirac(0, lam) for lam in (0.0, lambda_ha)}
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
+for lam, path in paths.items():
+    label = "plain" if lam == 0 else f"historical averaging, lambda {lam}"
+    axes[0].plot(path[:, 0], path[:, 1], lw=0.8, label=label)
+    axes[1].plot(path.norm(dim=1), lw=0.8, label=label)
+axes[0].plot(0, 0, "k*", ms=10); axes[0].set(xlabel="theta (G)", ylabel="psi (D)", title="the two players' path")
+axes[1].set(xlabel="step", ylabel="distance to the equilibrium", yscale="log")
+for ax in axes:
+    ax.legend(fontsize=8); ax.grid(alpha=0.3)
+plt.show()
+
+# %% [markdown]
+# ### The table
+#
+# All runs, `cfg.seeds` seeds each. The 2D runs take a few seconds each; minibatch discrimination costs more, since
+# it compares every pair in the batch.
+
+# %%
+ROWS = [  # (technique, failure, number, base settings, settings with the technique)
+    ("minibatch discrimination", "G collapses", "modes", {}, {"n_kernels": 16}),
+    ("feature matching", "D wins too easily", "modes", {"k": 5}, {"k": 5, "fm": True}),
+    ("label smoothing", "over-confident D", "D real logit", {"k": 5}, {"k": 5, "real_label": 0.9}),
+    ("virtual batch norm", "batch-mates matter", "batch dependence", {"bn": True}, {"bn": True, "vbn": True}),
+]
+seeds = range(cfg.seeds)
+runs = {name: ([train_toy(s, **base) for s in seeds], [train_toy(s, **on) for s in seeds])
+        for name, _, _, base, on in ROWS}
+dirac = {lam: [train_dirac(s, lam)[-1].norm().item() for s in seeds] for lam in (0.0, lambda_ha)}
 
 
 # %%
-def make_step(switches, G, D, opt_G, opt_D, ha_G, ha_D, generate):
-    real_label = 0.9 if "label smoothing" in switches else 1.0
-    use_ha = "historical averaging" in switches
+def mean_sd(values):
+    v = torch.tensor(values, dtype=torch.float64)
+    return f"{v.mean():7.2f} ± {v.std():5.2f}" if len(v) > 1 else f"{v.mean():7.2f}"
 
-    def step(i):
-        x_real, _ = data.batch(cfg.batch)
-        with torch.no_grad():
-            x_fake = generate(torch.randn(cfg.batch, 100, device=device))
-        loss_D = d_loss_bce(D(x_real), D(x_fake), real_label=real_label)
-        loss = loss_D + lambda_ha * ha_D.penalty() if use_ha else loss_D
-        opt_D.zero_grad(set_to_none=True); loss.backward(); opt_D.step(); ha_D.update()
-        x_fake = generate(torch.randn(cfg.batch, 100, device=device))
-        if "feature matching" in switches:
-            loss_G = feature_matching(D.features(x_real), D.features(x_fake))
-        else:
-            loss_G = g_loss_nonsaturating(D(x_fake))
-        loss = loss_G + lambda_ha * ha_G.penalty() if use_ha else loss_G
-        opt_G.zero_grad(set_to_none=True); loss.backward(); opt_G.step(); ha_G.update()
-        return {"loss_D": loss_D.item(), "loss_G": loss_G.item()}
-    return step
+print(f"{'technique':26s} {'failure':22s} {'number':22s} {'without':>15s} {'with':>15s}")
+for name, failure, key, _, _ in ROWS:
+    off, on = runs[name]
+    print(f"{name:26s} {failure:22s} {key:22s} {mean_sd([r[key] for r in off])} {mean_sd([r[key] for r in on])}")
+print(f"{'historical averaging':26s} {'players orbit':22s} {'distance to (0, 0)':22s} "
+      f"{mean_sd(dirac[0.0])} {mean_sd(dirac[lambda_ha])}")
 
+# %% [markdown]
+# The side effects matter too: does the technique cost coverage or sample quality elsewhere? The same runs, every
+# number:
+
+# %%
+for name, *_ in ROWS:
+    for label, results in zip(("without", "with"), runs[name]):
+        cells = "  ".join(f"{k} {mean_sd([r[k] for r in results]).strip()}" for k in results[0])
+        print(f"{name:26s} {label:8s} {cells}")
+
+# %% [markdown]
+# INTERPRETATION
 
 # %% [markdown]
 # ## The Inception score, with a domain classifier
@@ -285,57 +457,20 @@ def make_step(switches, G, D, opt_G, opt_D, ha_G, ha_D, generate):
 #
 # between 1 (all samples alike or all uncertain) and the number of classes $K$ (confident and uniform). It **needs
 # a classifier** because it judges images through class predictions; the paper uses an ImageNet Inception network.
-# On MNIST and small CIFAR images we use a small CNN trained on the data set itself (cached from notebooks 02–03),
-# so our scores are **domain IS** values, bounded by 10, and not comparable with the paper's Inception numbers. We
-# also report the domain FID of notebook 03.
+# On MNIST we use a small CNN trained on the data set itself (cached, the one of notebooks 02–04), so our scores
+# are **domain IS** values, bounded by 10, and not comparable with the paper's Inception numbers. Three sets show
+# what it rewards: real digits, real digits of a single class (perfect quality, total collapse), and noise.
 
 # %%
-clf, clf_acc = get_domain_classifier(data, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
-x_ref = data.to_float(torch.randperm(len(data), device=device)[:cfg.n_eval])
-is_real = domain_inception_score(x_ref, clf)
-print(f"domain classifier accuracy {100 * clf_acc:.1f}%; domain IS of real images {is_real[0]:.2f} ± {is_real[1]:.2f}")
+clf, clf_acc = get_domain_classifier(mnist, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
+x_all = mnist.to_float(torch.randperm(len(mnist), device=device)[:cfg.n_eval])
+ones = mnist.to_float(torch.nonzero(mnist.labels == 1)[:, 0][:cfg.n_eval])
+noise = torch.rand_like(x_all) * 2 - 1
+print(f"domain classifier accuracy {100 * clf_acc:.1f}% on held-out digits")
+for name, x in [("real digits", x_all), ("real digits, all 1s (collapsed)", ones), ("uniform noise", noise)]:
+    print(f"{name:34s} domain IS {domain_inception_score(x, clf)[0]:5.2f}")
 
 # %% [markdown]
-# Now the table: the base model and one run per switch, each for `cfg.switch_steps` steps from the same seed.
-# Checkpoints make each run resumable.
-
-# %%
-results, samples = {}, {}
-for name, switches in [("base DCGAN", set())] + [(s, {s}) for s in SWITCHES]:
-    G, D, opt_G, opt_D, ha_G, ha_D, generate = make_run(switches, name)
-    step = make_step(switches, G, D, opt_G, opt_D, ha_G, ha_D, generate)
-    trainer = Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, step, live=False, stateful={"ha_G": ha_G, "ha_D": ha_D},
-                      ckpt_dir=cfg.ckpt_dir / name.replace(" ", "_"), ckpt_every=1_000)
-    trainer.fit(cfg.switch_steps, resume=True, progress=False)
-    G.eval()
-    with torch.no_grad():
-        x_fake = torch.cat([generate(torch.randn(500, 100, device=device)) for _ in range(cfg.n_eval // 500)])
-    is_m, is_s = domain_inception_score(x_fake, clf)
-    results[name] = (is_m, is_s, domain_fid(x_ref, x_fake, clf), trainer.seconds)
-    samples[name] = x_fake[:32].cpu()
-    print(f"{name:26s} IS {is_m:5.2f} ± {is_s:.2f}   FID {results[name][2]:7.1f}   {trainer.seconds:5.0f} s")
-
-# %%
-print(f"{'switch':26s} {'domain IS':>12s} {'domain FID':>11s} {'train s':>8s}")
-print(f"{'real data':26s} {is_real[0]:7.2f} ± {is_real[1]:.2f} {'':>11s}")
-for name, (is_m, is_s, fid, sec) in results.items():
-    print(f"{name:26s} {is_m:7.2f} ± {is_s:.2f} {fid:11.1f} {sec:8.0f}")
-
-# %%
-fig, axes = plt.subplots(1, len(samples), figsize=(3 * len(samples), 3.4))
-for ax, (name, x) in zip(axes, samples.items()):
-    show_grid(x[:25], nrow=5, ax=ax, title=f"{name}\nIS {results[name][0]:.2f}, FID {results[name][2]:.0f}")
-plt.show()
-
-# %% [markdown]
-# How to read the table. Each run changes **one** thing from the base and all share seed and step count, so the
-# differences are the switch's effect at this short budget, within run-to-run noise of the order of a few tenths
-# of IS (rerun with other seeds to see it). The paper's Table 3 ablates in the opposite direction, removing one
-# technique at a time from their full CIFAR-10 model: the paper reports Inception scores of 11.24 for real data
-# and 8.09 for the full model, lower for each removal (numbers we could not check against the paper's table, an
-# image, so unverified here). Our numbers are domain scores on MNIST and are not comparable in scale. Feature
-# matching is known to give *lower* sample quality but a better semi-supervised classifier, which is where we turn next.
-#
 # ## Semi-supervised learning with 100 labels
 #
 # $D$ becomes a classifier with $K + 1$ outputs: the $K$ classes and "fake". Fixing the fake logit to 0 leaves $K$
@@ -347,19 +482,7 @@ plt.show()
 # $$
 #
 # The unlabelled images teach $D$ what real digits look like, which shapes the features the classifier uses. $G$ is
-# trained with feature matching, which the paper found works best for this purpose. We hold out 2,000 images for
-# testing (`cfg.ssl_test`), take 10 labels per class from the rest, and treat the remaining images as unlabelled.
-
-# %%
-train_set, test_set = mnist.split(cfg.ssl_test, seed=cfg.seed)
-g = torch.Generator().manual_seed(cfg.seed)
-lab_idx = torch.cat([torch.nonzero(train_set.labels.cpu() == c)[:, 0][torch.randperm(int((train_set.labels == c).sum()), generator=g)[:10]]
-                     for c in range(10)])
-x_lab, y_lab = train_set.to_float(lab_idx.to(device)), train_set.labels[lab_idx.to(device)]   # (100, 1, 28, 28), (100,)
-print(f"{len(lab_idx)} labelled, {len(train_set)} unlabelled, {len(test_set)} test images; labels per class:",
-      torch.bincount(y_lab, minlength=10).tolist())
-show_grid(x_lab, nrow=20, title="all the labels the classifier gets", figsize=(10, 2.8)); plt.show()
-
+# trained with feature matching, which the paper found works best for this purpose.
 
 # %% [markdown]
 # The loss, written with `logsumexp` for stability: $\log Z(x) = \mathrm{lse}(l(x))$ is the GAN logit, so
@@ -377,58 +500,110 @@ from gan_utils.losses import semi_supervised_d_loss
 l_a, l_b, l_c = torch.randn(4, 10), torch.randn(6, 10), torch.randn(6, 10)
 assert torch.allclose(semi_supervised_loss(l_a, torch.arange(4), l_b, l_c), semi_supervised_d_loss(l_a, torch.arange(4), l_b, l_c))
 
+# %% [markdown]
+# **The paper's networks**, from its official MNIST code (`gan_utils.models.improved`):
+#
+# | | paper (official MNIST code) | here |
+# |---|---|---|
+# | $D$ | MLP 784-1000-500-250-250-250-10, Gaussian noise (std 0.3 on the input, 0.5 after each hidden layer), weight norm, ReLU | the same (`SSLDiscriminator`) |
+# | $G$ | $z \sim U(0,1)^{100}$, MLP 500-500 with batch norm and softplus, sigmoid output with weight norm | the same (`SSLGenerator`) |
+# | $G$'s loss | feature matching on $D$'s last hidden layer | the same |
+# | optimiser | Adam, lr 0.003, $\beta_1$ 0.5, batch 100 labelled + 100 unlabelled | the same |
+# | unlabelled images | 60,000 (the MNIST training set) | 8,000 (the 10k test split, minus the 2,000 held out) |
+# | training | 300 epochs (180,000 steps) | `cfg.ssl_steps` steps |
+# | test on | the 10,000 test images, with an average of $D$'s weights | 2,000 held-out images, never trained on, with an average (EMA) of $D$'s weights |
+#
+# Images are in $[0, 1]$ here, as in the official code. The held-out 2,000 are split off first and never seen in
+# training, not even as unlabelled images; each **label draw** then takes 10 labelled digits per class from the
+# remaining 8,000, and all 8,000 serve as unlabelled data.
+
 # %%
-torch.manual_seed(cfg.seed)
-G_ss = DCGANGenerator(ngf=cfg.width).to(device)
-D_ss = improved.ImprovedDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
-opt_G_ss = torch.optim.Adam(G_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
-opt_D_ss = torch.optim.Adam(D_ss.parameters(), lr=2e-4, betas=(0.5, 0.999))
+from gan_utils.models.improved import SSLDiscriminator, SSLGenerator, ssl_accuracy, ssl_ema, ssl_step, supervised_step
 
-def ssl_step(i):
-    j = torch.randint(len(x_lab), (cfg.batch,), device=device)
-    x_unl, _ = train_set.batch(cfg.batch)
-    with torch.no_grad():
-        x_fake = G_ss(torch.randn(cfg.batch, 100, device=device))
-    loss_D = semi_supervised_loss(D_ss(x_lab[j]), y_lab[j], D_ss(x_unl), D_ss(x_fake))
-    opt_D_ss.zero_grad(set_to_none=True); loss_D.backward(); opt_D_ss.step()
-    x_fake = G_ss(torch.randn(cfg.batch, 100, device=device))
-    loss_G = feature_matching(D_ss.features(x_unl), D_ss.features(x_fake))
-    opt_G_ss.zero_grad(set_to_none=True); loss_G.backward(); opt_G_ss.step()
-    return {"loss_D": loss_D.item(), "loss_G": loss_G.item()}
+train_set, test_set = mnist.split(cfg.ssl_test, seed=cfg.seed)
+x_pool, y_pool = train_set.images.flatten(1).float() / 255, train_set.labels   # (N, 784) in [0, 1]
+x_test, y_test = test_set.images.flatten(1).float() / 255, test_set.labels     # held out, never trained on
+print(f"{len(x_pool)} training images (all unlabelled), {len(x_test)} held out for the test")
 
-trainer_ss = Trainer({"G": G_ss, "D": D_ss}, {"G": opt_G_ss, "D": opt_D_ss}, ssl_step, ckpt_dir=cfg.ckpt_dir / "ssl",
-                     ckpt_every=1_000)
-history_ss = trainer_ss.fit(cfg.ssl_steps, resume=True)
 
 # %% [markdown]
-# The baseline: **the same network** (`ImprovedDiscriminator(n_outputs=10)`, same width and initialisation) trained with
-# cross-entropy on the same 100 labelled images, for the same number of steps, with no GAN.
+# One label draw: the 100 labels, then the GAN run with the Trainer (progress bar, checkpoints, resume). Both the
+# GAN's $D$ and the baseline's are scored by their EMA copy on the held-out images.
 
 # %%
-torch.manual_seed(cfg.seed)
-D_sup = improved.ImprovedDiscriminator(ndf=cfg.width, n_outputs=10).to(device)
-opt_sup = torch.optim.Adam(D_sup.parameters(), lr=2e-4, betas=(0.5, 0.999))
+def adam(m):
+    return torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=3e-3, betas=(0.5, 0.999))
 
-def sup_step(i):
-    j = torch.randint(len(x_lab), (cfg.batch,), device=device)
-    loss = F.cross_entropy(D_sup(x_lab[j]), y_lab[j])
-    opt_sup.zero_grad(set_to_none=True); loss.backward(); opt_sup.step()
-    return {"loss_sup": loss.item()}
+def fresh_D(seed):
+    torch.manual_seed(seed)                                        # the GAN's D and the baseline's start equal
+    D = SSLDiscriminator().to(device)
+    D.data_init(x_pool[torch.randperm(len(x_pool), device=device)[:500]])   # the official data-dependent init
+    return D
 
-Trainer({"D": D_sup}, {"D": opt_sup}, sup_step, ckpt_dir=cfg.ckpt_dir / "sup_only", live=False).fit(cfg.ssl_steps, resume=True)
+def label_draw(seed):
+    g = torch.Generator().manual_seed(seed)
+    lab = torch.cat([torch.nonzero(y_pool.cpu() == c)[:, 0][torch.randperm(int((y_pool == c).sum()), generator=g)[:10]]
+                     for c in range(10)]).to(device)
+    return x_pool[lab], y_pool[lab]                                # (100, 784), (100,)
 
 
 # %%
-def test_accuracy(model):
-    model.eval()
-    with torch.no_grad():
-        pred = torch.cat([model(test_set.to_float(i)).argmax(1) for i in torch.arange(len(test_set), device=device).split(500)])
-    model.train()
-    return (pred == test_set.labels).float().mean().item()
+def run_draw(seed):
+    x_lab, y_lab = label_draw(seed)
+    D, G = fresh_D(seed), SSLGenerator().to(device)
+    opt_D, opt_G, D_ema = adam(D), adam(G), ssl_ema(D)
 
-acc_ssl, acc_sup = test_accuracy(D_ss), test_accuracy(D_sup)
-print(f"test accuracy with 100 labels:   GAN (K+1 classes) {100 * acc_ssl:.1f}%   |   same CNN, labels only {100 * acc_sup:.1f}%")
-print("paper (MLP, 100 labels, 300 epochs): 93 ± 6.5 test errors of 10,000, i.e. 99.07%")
+    def gan_step(i):
+        x_unl, x_unl_G = (x_pool[torch.randint(len(x_pool), (100,), device=device)] for _ in range(2))
+        return ssl_step(D, G, opt_D, opt_G, x_lab, y_lab, x_unl, x_unl_G, D_ema)
+
+    def record(trainer, step, losses):                            # the held-out accuracy, 8 times per run
+        if step % max(cfg.ssl_steps // 8, 1) == 0:
+            trainer.extra_state.setdefault("curve", []).append((step, ssl_accuracy(D_ema, x_test, y_test)))
+    trainer = Trainer({"D": D, "G": G, "D_ema": D_ema}, {"D": opt_D, "G": opt_G}, gan_step, live=False,
+                      hooks=[record], ckpt_dir=cfg.ckpt_dir / f"ssl_draw{seed}", ckpt_every=1_000)
+    trainer.fit(cfg.ssl_steps)
+    return trainer.extra_state["curve"], labels_only(seed, x_lab, y_lab), G
+
+
+# %% [markdown]
+# The baseline for the same draw: the same $D$ (same initial weights, noise and optimiser) on the 100 labels alone.
+
+# %%
+def labels_only(seed, x_lab, y_lab):
+    D_sup = fresh_D(seed)
+    opt_S, D_sup_ema = adam(D_sup), ssl_ema(D_sup)
+    Trainer({"D": D_sup, "D_ema": D_sup_ema}, {"D": opt_S}, lambda i: supervised_step(D_sup, opt_S, x_lab, y_lab, D_sup_ema),
+            live=False, ckpt_dir=cfg.ckpt_dir / f"labels_only_draw{seed}", ckpt_every=1_000).fit(cfg.sup_steps, progress=False)
+    return ssl_accuracy(D_sup_ema, x_test, y_test)
+
+
+# %%
+ssl = {seed: run_draw(seed) for seed in range(cfg.label_draws)}
+for seed, (curve, acc_sup, _) in ssl.items():
+    print(f"label draw {seed}: GAN {100 * curve[-1][1]:.1f}% | same D, 100 labels only {100 * acc_sup:.1f}%")
+acc_gan, acc_only = [c[-1][1] * 100 for c, _, _ in ssl.values()], [a * 100 for _, a, _ in ssl.values()]
+print(f"mean ± sd over {len(ssl)} label draws: GAN {mean_sd(acc_gan).strip()}%  |  labels only "
+      f"{mean_sd(acc_only).strip()}%  |  paper (official code, 300 epochs): 99.07% (93 ± 6.5 errors of 10,000)")
+
+# %% [markdown]
+# The test accuracy during training, and $G$'s samples at the end (feature matching aims at a good classifier,
+# not at good samples, and it shows):
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.4, 1]})
+for seed, (curve, acc_sup, _) in ssl.items():
+    line, = ax1.plot(*zip(*[(t, 100 * a) for t, a in curve]), marker="o", label=f"GAN, draw {seed}")
+    ax1.axhline(100 * acc_sup, ls=":", color=line.get_color(), label=f"labels only, draw {seed}")
+ax1.set(xlabel="step", ylabel="held-out accuracy %", title="100 labels"); ax1.legend(fontsize=7); ax1.grid(alpha=0.3)
+G_last = ssl[0][2].eval()
+with torch.no_grad():
+    show_grid(G_last(G_last.sample_z(32, device)).view(-1, 1, 28, 28), nrow=8, ax=ax2, value_range=(0, 1),
+              title="G's samples (draw 0)")
+plt.show()
+
+# %% [markdown]
+# SSLINTERPRETATION
 
 # %% [markdown]
 # ## Summary

@@ -39,13 +39,15 @@ sync: $(STAMP)
 	$(BIN)/python tools/tidy_notebook.py notebooks/[0-9][0-9]_*.ipynb
 
 # Re-run one notebook in default mode from scratch and keep its outputs:  make notebook NB=03_dcgan
-# The data come from GAN_DATA_ROOT (default: data/ in the repository, or a download, or the offline stand-in).
+# The data come from GAN_DATA_ROOT (default: data/ in the repository, or a download, or the offline stand-in); a
+# relative GAN_DATA_ROOT is taken from the repository root (the kernel itself runs in notebooks/).
 notebook: $(STAMP)
 	@test -n "$(NB)" || { echo "Usage: make notebook NB=03_dcgan   (with GAN_DATA_ROOT=/path/to/data for real data)"; exit 2; }
 	@test -f notebooks/$(NB).ipynb || { echo "notebooks/$(NB).ipynb does not exist; use a name like 03_dcgan."; exit 2; }
 	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
 	rm -rf $(REFRESH_CKPT)/default/$(NB)
-	GAN_MODE=default GAN_CKPT_DIR=$(REFRESH_CKPT) $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	$(if $(GAN_DATA_ROOT),GAN_DATA_ROOT=$(abspath $(GAN_DATA_ROOT))) GAN_MODE=default GAN_CKPT_DIR=$(abspath $(REFRESH_CKPT)) \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	  --ExecutePreprocessor.timeout=7200 notebooks/$(NB).ipynb
 	$(BIN)/python tools/tidy_notebook.py notebooks/$(NB).ipynb
 	$(BIN)/jupytext --sync notebooks/$(NB).ipynb

@@ -23,9 +23,9 @@ def shown_path(path: str | Path) -> str:
     """A path as outputs print it: under $GAN_DATA_ROOT, the repository or ~, never a machine's absolute path."""
     path = Path(path).expanduser().resolve()
     anchors: list[tuple[Path, str]] = []
-    env = os.environ.get("GAN_DATA_ROOT")
+    env = _env_path("GAN_DATA_ROOT")
     if env:
-        anchors.append((Path(env).expanduser().resolve(), "$GAN_DATA_ROOT"))
+        anchors.append((env, "$GAN_DATA_ROOT"))
     root = repo_root()
     if root is not None:
         anchors.append((root, ""))
@@ -79,29 +79,44 @@ def _read_choice(var: str, valid: tuple[str, ...], default: str) -> str:
     return value
 
 
+def _env_path(var: str) -> Path | None:
+    """The folder named by an environment variable; a relative one is taken from the repository root if there is one.
+
+    Jupyter runs a notebook's kernel in notebooks/, so `GAN_DATA_ROOT=../shared/realdata make lab`, typed at the
+    repository root, must not be read from notebooks/.
+    """
+    value = os.environ.get(var)
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    if not path.is_absolute():
+        path = (repo_root() or Path.cwd()) / path
+    return path.resolve()
+
+
 def default_data_root() -> Path:
     """Where downloads land: GAN_DATA_ROOT, else data/ at the repo root (or in the working directory)."""
-    env = os.environ.get("GAN_DATA_ROOT")
+    env = _env_path("GAN_DATA_ROOT")
     if env:
-        return Path(env).expanduser().resolve()
+        return env
     root = repo_root()
     return (root / "data") if root else (Path.cwd() / "data").resolve()
 
 
 def default_cache_dir() -> Path:
     """A writable folder for derived files (synthetic sets, classifiers); never inside a read-only data root."""
-    env = os.environ.get("GAN_CACHE_DIR")
+    env = _env_path("GAN_CACHE_DIR")
     if env:
-        return Path(env).expanduser().resolve()
+        return env
     root = repo_root()
     return ((root / "data") if root else (Path.cwd() / "data")).resolve() / "cache"
 
 
 def default_ckpt_root() -> Path:
     """Where checkpoints go: GAN_CKPT_DIR, else checkpoints/ at the repo root (or in the working directory)."""
-    env = os.environ.get("GAN_CKPT_DIR")
+    env = _env_path("GAN_CKPT_DIR")
     if env:
-        return Path(env).expanduser().resolve()
+        return env
     root = repo_root()
     return ((root / "checkpoints") if root else (Path.cwd() / "checkpoints")).resolve()
 

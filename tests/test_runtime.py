@@ -98,3 +98,14 @@ def test_printed_paths_are_relative(monkeypatch: pytest.MonkeyPatch, tmp_path: P
     assert shown_path(tmp_path / "realdata" / "MNIST" / "raw") == "$GAN_DATA_ROOT/MNIST/raw"
     assert shown_path(Path(__file__)) == "tests/test_runtime.py"  # inside the repository: relative to it
     assert shown_path(Path.home() / "x.pt") == "~/x.pt"
+
+
+def test_relative_env_paths_are_read_from_the_repository(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Jupyter starts kernels in notebooks/; a relative path typed at the repository root must still mean the same.
+    repo = Path(__file__).resolve().parent.parent
+    monkeypatch.chdir(repo / "notebooks")
+    monkeypatch.setenv("GAN_DATA_ROOT", "../shared/realdata")
+    monkeypatch.setenv("GAN_CKPT_DIR", "runs/checkpoints")
+    cfg = setup(name="01_vanilla_gan", verbose=False)
+    assert cfg.data_root == (repo / "../shared/realdata").resolve()
+    assert cfg.ckpt_dir == repo / "runs" / "checkpoints" / "default" / "01_vanilla_gan"

@@ -299,7 +299,7 @@ def make_dcgan(data, name, g_batchnorm=True):
 # ## Training on MNIST
 #
 # Notebook 01's MLP GAN trained for the time printed below. We give the DCGAN about the same wall time. (A DCGAN
-# step costs about 3–4× an MLP step on a CPU, so it gets fewer steps.)
+# step costs about twice an MLP step on this CPU, 2.1× in the committed run, so it gets about half the steps.)
 
 # %%
 G_mnist, D_mnist, trainer_mnist = make_dcgan(mnist, "mnist")

@@ -622,7 +622,18 @@ with torch.no_grad():
 plt.show()
 
 # %% [markdown]
-# SSLINTERPRETATION
+# **Against the paper.** Over 3 label draws, the GAN's $D$ reaches 86.9 ± 4.1% on the 2,000 held-out digits after
+# 4,000 steps, against 77.8 ± 1.7% for the same network trained on the 100 labels alone: the unlabelled images
+# are worth about 9 points, and every draw gains (5 to 11 points). The labels-only runs have stopped improving;
+# the GAN curves are still rising when they stop. The paper's 99.07% is far above ours, for measured reasons:
+#
+# * we train 4,000 steps, 1/45 of the official 180,000 (300 epochs), to fit a 15-minute CPU budget;
+# * we have 8,000 unlabelled digits (the course's real subset is the MNIST test split), not 60,000.
+#
+# A longer single-draw run on this CPU (`benchmarks/ssl_mnist.py --steps 10000`, same code) reached 94% at 8,000
+# steps and then fell back to 91%: $G$ broke down (its feature-matching loss jumped from about 4 to over 50 while
+# $D$'s loss went to 0), as $D$ learnt to tell the 8,000 real images from anything $G$ made. `full` mode, on a GPU
+# with the full MNIST training set downloaded, is the setting to approach the paper's number.
 
 # %% [markdown]
 # ## Summary

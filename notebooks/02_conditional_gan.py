@@ -9,7 +9,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 30 s (measured) | ≈ 20 s (estimate) |
-# | `default` | 8k conditional MNIST steps, domain classifier | ≈ 5 min (measured) | ≈ 3 min (estimate) |
+# | `default` | 8k conditional MNIST steps, domain classifier | ≈ 2–5 min (measured: 2.1 min for these outputs, 5.2 on a slower 2-core machine) | ≈ 3 min (estimate) |
 # | `full` | 60k steps at batch 100 | ≈ 40 min (estimate) | ≈ 10 min (estimate) |
 #
 # The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).
@@ -368,6 +368,7 @@ got = soft_label(3, 8, 0.25)
 check(None if got is None else got.tolist(), [0, 0, 0, 0.75, 0, 0, 0, 0, 0.25, 0], "soft label",
       hint="Start from torch.zeros(10) and set two entries.");
 
+
 # %% [markdown]
 # **Exercise 3.** A convolutional $D$ cannot take $y$ as extra entries of a flat vector: its input is an image. The
 # usual conditioning layer (used by `gan_utils.nn.conditioning` for images) turns the one-hot code into $K$
@@ -385,6 +386,7 @@ from gan_utils.nn.conditioning import concat_condition
 x_ex, y_ex = torch.arange(18.0).view(2, 1, 3, 3), torch.tensor([2, 0])  # (2, 1, 3, 3), (2,)
 check(concat_label_maps(x_ex, y_ex, 3), concat_condition(x_ex, F.one_hot(y_ex, 3).float()), "label maps",
       hint="One-hot y to (B, K), add two trailing dims, expand to (B, K, H, W), concatenate on the channel dim.");
+
 
 # %% [markdown]
 # **Exercise 4.** The bar chart in Results is a metric: for each class $c$, the fraction of samples requested with

@@ -9,7 +9,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 25 s (measured) | ≈ 30 s (estimate) |
-# | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps | ≈ 13 min (measured) | ≈ 5 min (estimate) |
+# | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps | ≈ 12 min (measured for these outputs; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
 # | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 40 min (estimate) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).

@@ -24,6 +24,7 @@ from gan_utils.data.mnist import load_mnist
 from gan_utils.models.improved import (
     SSLDiscriminator,
     SSLGenerator,
+    draw_labels,
     ssl_accuracy,
     ssl_ema,
     ssl_step,
@@ -41,16 +42,6 @@ def index_batches(n: int, batch: int, generator: torch.Generator) -> Iterator[to
         perm = torch.randperm(n, generator=generator)
         for i in range(0, n - batch + 1, batch):
             yield perm[i:i + batch]
-
-
-def draw_labels(y: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
-    """Indices of `per_class` labelled examples of each class, drawn with `seed`."""
-    g = torch.Generator().manual_seed(seed)
-    picks = []
-    for c in range(10):
-        idx = (y == c).nonzero().squeeze(1)
-        picks.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
-    return torch.cat(picks)
 
 
 def run(name: str, seed: int, steps: int, eval_every: int, step_fn: Callable[[AveragedModel], dict[str, float]],

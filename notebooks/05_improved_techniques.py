@@ -537,7 +537,8 @@ assert torch.allclose(semi_supervised_loss(l_a, torch.arange(4), l_b, l_c), semi
 # remaining 8,000, and all 8,000 serve as unlabelled data.
 
 # %%
-from gan_utils.models.improved import SSLDiscriminator, SSLGenerator, ssl_accuracy, ssl_ema, ssl_step, supervised_step
+from gan_utils.models.improved import (SSLDiscriminator, SSLGenerator, draw_labels, ssl_accuracy, ssl_ema, ssl_step,
+                                      supervised_step)
 
 train_set, test_set = mnist.split(cfg.ssl_test, seed=cfg.seed)
 x_pool, y_pool = train_set.images.flatten(1).float() / 255, train_set.labels   # (N, 784) in [0, 1]
@@ -560,9 +561,7 @@ def fresh_D(seed):
     return D
 
 def label_draw(seed):
-    g = torch.Generator().manual_seed(seed)
-    lab = torch.cat([torch.nonzero(y_pool.cpu() == c)[:, 0][torch.randperm(int((y_pool == c).sum()), generator=g)[:10]]
-                     for c in range(10)]).to(device)
+    lab = draw_labels(y_pool, per_class=10, seed=seed)             # the benchmark script draws the same labels
     return x_pool[lab], y_pool[lab]                                # (100, 784), (100,)
 
 

@@ -174,3 +174,14 @@ def test_wrong_input_sizes_say_what_to_do() -> None:
         D.features(torch.rand(2, 28, 27))
     with pytest.raises(ValueError, match=r"G.sample_z"):
         G(torch.rand(2, 64))
+
+
+def test_draw_labels_is_balanced_seeded_and_checked() -> None:
+    from gan_utils.models.improved import draw_labels
+
+    y = torch.arange(200) % 10  # 20 of each class
+    a, b = draw_labels(y, 3, seed=0), draw_labels(y, 3, seed=1)
+    assert torch.bincount(y[a], minlength=10).tolist() == [3] * 10 and len(set(a.tolist())) == 30
+    assert torch.equal(a, draw_labels(y, 3, seed=0)) and not torch.equal(a, b)
+    with pytest.raises(ValueError, match="fewer than per_class"):
+        draw_labels(y, 21, seed=0)

@@ -234,6 +234,18 @@ class SSLGenerator(nn.Module):
         return self.net(z).view(z.shape[0], *self.img_shape)  # (B, 1, 28, 28)
 
 
+def draw_labels(y: torch.Tensor, per_class: int, seed: int) -> torch.Tensor:
+    """Indices of `per_class` labelled examples of each class in `y`, drawn with `seed`: one label draw."""
+    g = torch.Generator().manual_seed(seed)
+    picks = []
+    for c in range(int(y.max()) + 1):
+        idx = (y == c).nonzero().squeeze(1).cpu()
+        if len(idx) < per_class:
+            raise ValueError(f"class {c} has {len(idx)} examples, fewer than per_class={per_class}.")
+        picks.append(idx[torch.randperm(len(idx), generator=g)[:per_class]])
+    return torch.cat(picks).to(y.device)
+
+
 def ssl_ema(D: nn.Module, decay: float = 0.999) -> AveragedModel:
     """The exponential moving average of D's parameters that is tested (call `.update_parameters(D)` per D step).
 

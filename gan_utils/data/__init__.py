@@ -10,10 +10,12 @@ from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.images import paired_set_from_folders, read_resized
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet
+from gan_utils.data.stacked import load_stacked_mnist, stacked_mnist
 
 __all__ = [
     "DATASETS", "ClipSet", "DataError", "ImageSet", "PairedSet", "Provenance", "UnpairedSet", "VoxelSet",
-    "load_cifar10", "load_dataset", "load_mnist", "load_with_fallback", "paired_set_from_folders", "read_resized",
+    "load_cifar10", "load_dataset", "load_mnist", "load_stacked_mnist", "load_with_fallback",
+    "paired_set_from_folders", "read_resized", "stacked_mnist",
 ]  # fmt: skip
 
 # Every loader takes (root, source, device, cache_dir, n_synthetic, seed, verbose) as keywords, so a notebook
@@ -21,6 +23,7 @@ __all__ = [
 DATASETS: dict[str, Callable[..., Provenance]] = {
     "mnist": load_mnist,
     "cifar10": load_cifar10,
+    "stackedmnist": load_stacked_mnist,
 }
 
 

@@ -260,6 +260,7 @@ class MixtureRuns:
     losses: dict[str, list[list[float]]] = field(default_factory=dict)  # name -> per logged step, R values
     seconds: float = 0.0
     gan: StackedGAN | None = None
+    history: list[tuple[int, list[ModeStats]]] = field(default_factory=list)  # (step, per-run stats) if eval_every
 
     def summary(self) -> dict[str, tuple[float, float]]:
         """Mean and sd over runs of modes, high-quality % and reverse KL."""
@@ -275,13 +276,15 @@ def train_mixture_runs(mixture: Mixture2D, pack: int = 1, seeds: Sequence[int] =
                        batch: int = 100, lr: float = 1e-4, betas: tuple[float, float] = (0.8, 0.999),
                        z_dim: int = 2, g_width: int = 400, g_layers: int = 4, d_width: int = 200, d_layers: int = 3,
                        pieces: int = 5, n_eval: int = 2500, device: torch.device | str = "cpu",
-                       cuda_graph: bool = True, log_every: int = 50, progress: bool = True) -> MixtureRuns:
+                       cuda_graph: bool = True, log_every: int = 50, eval_every: int = 0,
+                       progress: bool = True) -> MixtureRuns:
     """Train one PacGAN-m (pack=1: plain GAN) run per seed on a 2D mixture, all stacked; score 2500 samples each.
 
     `batch` is D's batch of packed samples, so each step draws batch·m real and batch·m generated points per run.
     A seed fixes its run's initial weights whatever the other seeds; the data and noise of all runs come from one
     generator seeded by the first seed, so a run's batches depend on the whole list. Scores follow the paper:
-    `n_eval` samples (2,500), high quality within 3 std of the nearest mode.
+    `n_eval` samples (2,500), high quality within 3 std of the nearest mode; `eval_every` > 0 also scores the runs
+    every so many steps (into `history`), off the clock.
     """
     from tqdm.auto import tqdm
 
@@ -298,8 +301,14 @@ def train_mixture_runs(mixture: Mixture2D, pack: int = 1, seeds: Sequence[int] =
     gan = StackedGAN(Gs, Ds, lr, betas, cuda_graph=cuda_graph)
     R, n = len(seeds), batch * pack
     gen = torch.Generator(device=device).manual_seed(int(seeds[0]))
+    eval_gen = torch.Generator(device=device).manual_seed(int(seeds[0]) + 1)  # scoring leaves the data stream alone
     centers = mixture.centers.to(device)
     losses: dict[str, list[list[float]]] = {"loss_D": [], "loss_G": []}
+    history: list[tuple[int, list[ModeStats]]] = []
+
+    def score() -> tuple[torch.Tensor, list[ModeStats]]:
+        samples = gan.sample(n_eval, generator=eval_gen).cpu()  # (R, n_eval, 2)
+        return samples, [mode_stats(x, mixture.centers, mixture.std) for x in samples]
 
     def draw() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         k = torch.randint(len(centers), (R, n), generator=gen, device=device)  # (R, B·m)
@@ -309,15 +318,20 @@ def train_mixture_runs(mixture: Mixture2D, pack: int = 1, seeds: Sequence[int] =
 
     bar = tqdm(range(steps), disable=not progress, dynamic_ncols=True, mininterval=1.0,
                desc=f"{mixture.name} m={pack} x{R} runs")
-    t0 = time.perf_counter()
+    seconds, t0 = 0.0, time.perf_counter()
     for i in bar:
         loss_D, loss_G = gan.step(*draw())
+        if eval_every > 0 and (i + 1) % eval_every == 0 and i + 1 < steps:
+            seconds += time.perf_counter() - t0
+            history.append((i + 1, score()[1]))
+            t0 = time.perf_counter()
         if (i + 1) % log_every == 0 or i + 1 == steps:
             losses["loss_D"].append(loss_D.tolist())
             losses["loss_G"].append(loss_G.tolist())
             bar.set_postfix(loss_D=f"{sum(losses['loss_D'][-1]) / R:.3f}",
                             loss_G=f"{sum(losses['loss_G'][-1]) / R:.3f}", refresh=False)
-    seconds = time.perf_counter() - t0
-    samples = gan.sample(n_eval, generator=gen).cpu()  # (R, n_eval, 2)
-    stats = [mode_stats(x, mixture.centers, mixture.std) for x in samples]
-    return MixtureRuns(stats, samples, losses, seconds, gan)
+    seconds += time.perf_counter() - t0
+    samples, stats = score()
+    if eval_every > 0:
+        history.append((steps, stats))
+    return MixtureRuns(stats, samples, losses, seconds, gan, history)

@@ -118,3 +118,9 @@ def test_train_mixture_runs_smoke() -> None:
     solo = train_mixture_runs(ring8(), pack=2, seeds=(1,), steps=0, batch=16, g_width=8, g_layers=2,
                               d_width=8, d_layers=2, pieces=2, n_eval=10, progress=False)
     torch.testing.assert_close(solo.gan.G.layers[0].weight[0], G0.net[0].weight.t())
+
+
+def test_eval_every_records_history() -> None:
+    out = train_mixture_runs(ring8(), pack=1, seeds=(0,), steps=4, batch=8, g_width=8, g_layers=1, d_width=8,
+                             d_layers=1, pieces=2, n_eval=50, progress=False, eval_every=2)
+    assert [s for s, _ in out.history] == [2, 4] and out.history[-1][1] == out.stats

@@ -5,7 +5,9 @@ classifier, `get_domain_classifier(mnist, ...)`), which gives its mode 100*d0 + 
 (following VEEGAN) draws 26,000 samples, counts a mode as covered if at least one sample lands in it,
 and reports KL(q || uniform) = sum_m q_m log(q_m / (1/1000)) over the modes with q_m > 0, where q is the
 histogram of predicted modes: 0 for a perfectly even spread, log(1000) = 6.91 when every sample is one mode.
-The classifier's own errors move some samples to other modes, so real data scores slightly off 1000 and 0.
+Real data does not reach KL 0: 26,000 samples over 1000 modes leave about 999 / (2 * 26,000) = 0.02 nats of
+sampling noise, MNIST's digits are not exactly balanced, and the classifier misreads a few percent of digits.
+26,000 real Stacked-MNIST samples (10k test split, the default-mode classifier) cover 1000 modes with KL 0.024-0.027.
 """
 
 from __future__ import annotations

@@ -167,12 +167,24 @@ class StackedGAN:
         self.z_dim, self.x_dim = self.G.in_features, self.D.in_features
         device = next(self.G.parameters()).device
         self.use_graph = cuda_graph and device.type == "cuda"
-        # capturable=True keeps Adam's step count on the GPU, which a CUDA graph needs.
-        self.opt_G = torch.optim.Adam(self.G.parameters(), lr, betas, eps=eps, capturable=self.use_graph)
-        self.opt_D = torch.optim.Adam(self.D.parameters(), lr, betas, eps=eps, capturable=self.use_graph)
+        # capturable=True keeps Adam's step count on the GPU, which a CUDA graph needs; a tensor lr lets
+        # set_lr change the rate of a captured step.
+        lr_arg = torch.tensor(lr, device=device) if self.use_graph else lr
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr_arg, betas, eps=eps, capturable=self.use_graph)
+        lr_arg = torch.tensor(lr, device=device) if self.use_graph else lr
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr_arg, betas, eps=eps, capturable=self.use_graph)
         self._graph: torch.cuda.CUDAGraph | None = None
         self._static: list[torch.Tensor] = []
         self._out: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def set_lr(self, lr: float) -> None:
+        """Set both optimisers' learning rate (e.g. for a linear decay), also inside a captured CUDA graph."""
+        for opt in (self.opt_G, self.opt_D):
+            for group in opt.param_groups:
+                if torch.is_tensor(group["lr"]):
+                    group["lr"].fill_(lr)
+                else:
+                    group["lr"] = lr
 
     def _check(self, x_real: torch.Tensor, z_D: torch.Tensor, z_G: torch.Tensor) -> None:
         R, m = self.runs, self.pack
@@ -276,15 +288,16 @@ def train_mixture_runs(mixture: Mixture2D, pack: int = 1, seeds: Sequence[int] =
                        batch: int = 100, lr: float = 1e-4, betas: tuple[float, float] = (0.8, 0.999),
                        z_dim: int = 2, g_width: int = 400, g_layers: int = 4, d_width: int = 200, d_layers: int = 3,
                        pieces: int = 5, n_eval: int = 2500, device: torch.device | str = "cpu",
-                       cuda_graph: bool = True, log_every: int = 50, eval_every: int = 0,
-                       progress: bool = True) -> MixtureRuns:
+                       decay_from: float | None = None, cuda_graph: bool = True, log_every: int = 50,
+                       eval_every: int = 0, progress: bool = True) -> MixtureRuns:
     """Train one PacGAN-m (pack=1: plain GAN) run per seed on a 2D mixture, all stacked; score 2500 samples each.
 
     `batch` is D's batch of packed samples, so each step draws batch·m real and batch·m generated points per run.
     A seed fixes its run's initial weights whatever the other seeds; the data and noise of all runs come from one
-    generator seeded by the first seed, so a run's batches depend on the whole list. Scores follow the paper:
-    `n_eval` samples (2,500), high quality within 3 std of the nearest mode; `eval_every` > 0 also scores the runs
-    every so many steps (into `history`), off the clock.
+    generator seeded by the first seed, so a run's batches depend on the whole list. `decay_from` (e.g. 0.5) decays
+    the learning rate linearly to 0 from that fraction of the steps on (the paper keeps it constant). Scores follow
+    the paper: `n_eval` samples (2,500), high quality within 3 std of the nearest mode; `eval_every` > 0 also scores
+    the runs every so many steps (into `history`), off the clock.
     """
     from tqdm.auto import tqdm
 
@@ -319,7 +332,10 @@ def train_mixture_runs(mixture: Mixture2D, pack: int = 1, seeds: Sequence[int] =
     bar = tqdm(range(steps), disable=not progress, dynamic_ncols=True, mininterval=1.0,
                desc=f"{mixture.name} m={pack} x{R} runs")
     seconds, t0 = 0.0, time.perf_counter()
+    start_decay = steps if decay_from is None else int(decay_from * steps)
     for i in bar:
+        if i >= start_decay:
+            gan.set_lr(lr * (steps - i) / (steps - start_decay))
         loss_D, loss_G = gan.step(*draw())
         if eval_every > 0 and (i + 1) % eval_every == 0 and i + 1 < steps:
             seconds += time.perf_counter() - t0

@@ -124,3 +124,9 @@ def test_eval_every_records_history() -> None:
     out = train_mixture_runs(ring8(), pack=1, seeds=(0,), steps=4, batch=8, g_width=8, g_layers=1, d_width=8,
                              d_layers=1, pieces=2, n_eval=50, progress=False, eval_every=2)
     assert [s for s, _ in out.history] == [2, 4] and out.history[-1][1] == out.stats
+
+
+def test_linear_lr_decay_reaches_zero() -> None:
+    out = train_mixture_runs(ring8(), seeds=(0,), steps=4, batch=8, g_width=8, g_layers=1, d_width=8, d_layers=1,
+                             pieces=2, n_eval=10, progress=False, lr=1e-3, decay_from=0.5)
+    assert out.gan.opt_G.param_groups[0]["lr"] == pytest.approx(1e-3 / 2)  # the last step's rate: 1/2 of the way

@@ -67,3 +67,48 @@ def info_loss(cat_logits: torch.Tensor, c_idx: torch.Tensor, cont_mean: torch.Te
     nll = 0.5 * math.log(2 * math.pi) + log_std + 0.5 * ((c_cont - cont_mean) * torch.exp(-log_std)).square()
     loss_cont = nll.sum(1).mean()
     return lambda_cat * loss_cat + lambda_cont * loss_cont
+
+
+# --------------------------------------------------------------------------- image-to-image translation
+
+
+def d_loss_lsgan(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
+    """D's least-squares loss E[(D(y) - 1)^2] + E[D(G(x))^2] (Mao et al., used by CycleGAN), on raw D outputs.
+
+    Like d_loss_bce, not halved: CycleGAN's and pix2pix's code multiply D's loss by 0.5 in the step.
+    """
+    return (d_real - 1).square().mean() + d_fake.square().mean()
+
+
+def g_loss_lsgan(d_fake: torch.Tensor) -> torch.Tensor:
+    """G's least-squares loss E[(D(G(x)) - 1)^2]: G pulls D's output on its fakes towards the real target 1."""
+    return (d_fake - 1).square().mean()
+
+
+def l1_loss(y_fake: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """pix2pix's reconstruction term E||y - G(x)||_1, the mean absolute difference per pixel and channel."""
+    if y_fake.shape != y.shape:
+        raise ValueError(f"output {tuple(y_fake.shape)} and target {tuple(y.shape)} differ in shape.")
+    return (y_fake - y).abs().mean()
+
+
+def g_loss_pix2pix(d_fake: torch.Tensor, y_fake: torch.Tensor, y: torch.Tensor,
+                   lambda_L1: float = 100.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """pix2pix's G objective L_cGAN + lambda L_L1: (total, cGAN term, L1 term), from D's patch logits on (x, G(x)).
+
+    The cGAN term is the non-saturating -log D(x, G(x)), averaged over all patches (section 3.3).
+    lambda_L1=0 is the cGAN-only ablation; an L1-only G skips D and uses l1_loss alone.
+    """
+    loss_gan = g_loss_nonsaturating(d_fake)
+    loss_l1 = l1_loss(y_fake, y)
+    return loss_gan + lambda_L1 * loss_l1, loss_gan, loss_l1
+
+
+def cycle_loss(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
+    """One half of CycleGAN's cycle loss, E||F(G(x)) - x||_1; the full L_cyc adds the y -> F(y) -> G(F(y)) half."""
+    return l1_loss(x_rec, x)
+
+
+def identity_loss(y: torch.Tensor, y_idt: torch.Tensor) -> torch.Tensor:
+    """One half of CycleGAN's identity loss, E||G(y) - y||_1: G should leave an image already in its domain alone."""
+    return l1_loss(y_idt, y)

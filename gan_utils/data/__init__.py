@@ -7,15 +7,20 @@ from typing import Any
 
 from gan_utils.data.base import DataError, ImageSet, Provenance, load_with_fallback
 from gan_utils.data.cifar import load_cifar10
+from gan_utils.data.cityscapes import load_cityscapes
+from gan_utils.data.facades import load_facades
+from gan_utils.data.folders import unpaired_set_from_folders
 from gan_utils.data.images import paired_set_from_folders, read_resized
 from gan_utils.data.mnist import load_mnist
+from gan_utils.data.pairs import LabelledPairs, colorize
 from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet
 from gan_utils.data.stacked import load_stacked_mnist, stacked_mnist
 
 __all__ = [
-    "DATASETS", "ClipSet", "DataError", "ImageSet", "PairedSet", "Provenance", "UnpairedSet", "VoxelSet",
-    "load_cifar10", "load_dataset", "load_mnist", "load_stacked_mnist", "load_with_fallback",
-    "paired_set_from_folders", "read_resized", "stacked_mnist",
+    "DATASETS", "ClipSet", "DataError", "ImageSet", "LabelledPairs", "PairedSet", "Provenance", "UnpairedSet",
+    "VoxelSet", "colorize", "load_cifar10", "load_cityscapes", "load_dataset", "load_facades", "load_mnist",
+    "load_stacked_mnist", "load_with_fallback", "paired_set_from_folders", "read_resized", "stacked_mnist",
+    "unpaired_set_from_folders",
 ]  # fmt: skip
 
 # Every loader takes (root, source, device, cache_dir, n_synthetic, seed, verbose) as keywords, so a notebook
@@ -24,6 +29,8 @@ DATASETS: dict[str, Callable[..., Provenance]] = {
     "mnist": load_mnist,
     "cifar10": load_cifar10,
     "stackedmnist": load_stacked_mnist,
+    "cityscapes": load_cityscapes,
+    "facades": load_facades,
 }
 
 

@@ -1,0 +1,57 @@
+"""The FCN-score pieces: pixel accuracy, class accuracy and mean IoU on a hand-made case; the small segmenter."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from gan_utils.data.synthetic.facades import FACADE_CLASSES, synthetic_facades
+from gan_utils.metrics.segmentation import (
+    SegNet,
+    class_accuracy,
+    mean_iou,
+    pixel_accuracy,
+    segment,
+    segmentation_scores,
+    train_segmenter,
+)
+
+TARGET = torch.tensor([[[0, 0, 1, 1], [2, 2, 2, 1]]])  # (1, 2, 4); class 3 occurs nowhere
+PRED = torch.tensor([[[0, 1, 1, 1], [2, 2, 0, 1]]])
+
+
+def test_scores_by_hand() -> None:
+    assert pixel_accuracy(PRED, TARGET, 4) == pytest.approx(6 / 8)
+    # IoU: class 0 1/3, class 1 3/4, class 2 2/3; class 3 is in neither map, so it is left out of the mean
+    assert mean_iou(PRED, TARGET, 4) == pytest.approx((1 / 3 + 3 / 4 + 2 / 3) / 3)
+    # recall: class 0 1/2, class 1 3/3, class 2 2/3
+    assert class_accuracy(PRED, TARGET, 4) == pytest.approx((1 / 2 + 1 + 2 / 3) / 3)
+    scores = segmentation_scores(PRED, TARGET, 4)
+    assert set(scores) == {"pixel_acc", "class_acc", "mean_iou"}
+    assert segmentation_scores(TARGET, TARGET, 4) == {"pixel_acc": 1.0, "class_acc": 1.0, "mean_iou": 1.0}
+
+
+def test_void_pixels_are_not_scored() -> None:
+    assert pixel_accuracy(PRED, TARGET, 4, ignore_index=0) == pytest.approx(5 / 6)
+    assert class_accuracy(PRED, TARGET, 4, ignore_index=0) == pytest.approx((1 + 2 / 3) / 2)
+
+
+def test_logits_and_shape_errors() -> None:
+    logits = torch.nn.functional.one_hot(PRED, 4).permute(0, 3, 1, 2).float()  # (1, 4, 2, 4)
+    assert pixel_accuracy(logits, TARGET, 4) == pytest.approx(6 / 8)
+    with pytest.raises(ValueError, match="differ in shape"):
+        pixel_accuracy(PRED[:, :1], TARGET, 4)
+
+
+def test_segnet_learns_the_procedural_facades() -> None:
+    torch.manual_seed(0)
+    labels, photos, _ = synthetic_facades(16, 32, seed=0)
+    net = SegNet(len(FACADE_CLASSES), width=8, depth=2)
+    assert net(torch.zeros(2, 3, 32, 32)).shape == (2, 12, 32, 32)
+    losses = train_segmenter(net, photos, labels, steps=40, batch_size=8, generator=torch.Generator().manual_seed(0))
+    assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
+    pred = segment(net, photos)  # (16, 32, 32)
+    assert pred.shape == (16, 32, 32) and not net.training
+    assert pixel_accuracy(pred, labels[:, 0], 12) > 0.6
+    with pytest.raises(ValueError, match="divisible"):
+        net(torch.zeros(1, 3, 30, 30))

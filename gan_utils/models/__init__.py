@@ -12,9 +12,10 @@ Now:
   Its loss is `losses.info_loss`.
 - `improved`: Salimans et al. 2016, D with minibatch discrimination and K class logits, historical averaging,
   BN -> VBN surgery; extends `dcgan` (notebook 05). Uses `nn.minibatch`, `nn.normalization`.
+- `acgan`: Odena et al. 2017, the class-conditional G, the D with a source and a class head, and the losses
+  L_S and L_C; extends `dcgan` (notebook 06).
 
 Planned homes for the later papers, and the `nn/` layers they will share:
-- `acgan`: Odena et al. 2017, a DCGAN-style D with an auxiliary class head. `nn.conditioning`, `nn.init`.
 - `gan3d`: Wu et al. 2016, volumetric G and D. 3D conv blocks (`nn/blocks3d.py`), `nn.init`.
 - `pacgan`: Lin et al. 2018, a D that sees m packed samples; extends `dcgan`.
 - `pix2pix`: Isola et al. 2017, U-Net G and PatchGAN D. U-Net and PatchGAN blocks (`nn/unet.py`,

@@ -386,10 +386,9 @@ ax = plot_losses(history); ax.set_ylim(bottom=0); plt.show()
 # The final grid, with the networks in evaluation mode. Each **row** is one class $c$, each **column** one $z$.
 # Read along a row first: at this budget the objects are blurry, but the rows differ the way the classes do (sky
 # behind the planes, white hulls on grey-blue water for the ships, green around deer and frogs, brown horses, red
-# and grey cars). Then
-# read down a column: in the committed run several columns keep one overall look in every row (one is a flat,
-# washed-out picture throughout, others keep a light background or a dark, high-contrast one) while the class
-# changes what is drawn. That is the separation AC-GAN aims for: $c$ says *what*, $z$ says *how*.
+# and grey cars). Then read down a column: in the committed run several columns keep one overall look in every
+# row (one is a flat, washed-out picture throughout, others keep a light background or a dark, high-contrast one)
+# while the class changes what is drawn. That is the separation AC-GAN aims for: $c$ says *what*, $z$ says *how*.
 
 # %%
 G.eval(); D.eval()
@@ -446,9 +445,9 @@ print("domain classifier, per class:", ", ".join(f"{n} {100 * a:.0f}%" for n, a 
 # gave 99.5% and 82.4%). Two things are at work.
 #
 # * $G$ and $D$ cooperate on $L_C$: $G$ is rewarded for whatever makes $D$'s class head sure, so it draws
-#   **exaggerated class cues**, such as blue sky behind planes, water under ships, green around frogs and deer. An
-#   independent classifier relies on the same cues, so it finds these samples *easier* than real photos, in which
-#   the cues are mixed and the objects small. Read "generated accuracy above real accuracy" as a sign of
+#   **exaggerated class cues**, such as blue sky behind planes, water under ships, green around frogs and deer.
+#   An independent classifier most likely relies on the same cues, so it finds these samples *easier* than real
+#   photos, in which the cues are mixed and the objects small. Read "generated accuracy above real accuracy" as a sign of
 #   prototypical samples, not of samples better than the data.
 # * Both classifiers are weak on real CIFAR-10 here (51–60% of the held-out images): small CNNs and 8,000
 #   training images. The class head's cross-entropy on *training* batches (`CE_real` above) keeps falling, to
@@ -564,8 +563,9 @@ print(f"classes below the highest real class ({max(r):.3f}):      {100 * share_p
 # criterion): every point lies above the diagonal, by 0.04 to 0.13, far more than the spread between draws of
 # pairs (0.01 or less). The blur control explains part of the gap: blurring lifts the real classes from 0.095 to
 # 0.127 on average, against 0.167 for the samples, so a bit less than half of the gap is blur and the rest is a
-# narrower range of images per class. The curve over training says the same at a coarser grain: the samples' MS-SSIM fell
-# in the first few thousand steps, then stayed well above the real level, with no sign of a late collapse.
+# narrower range of images per class. The curve over training says the same at a coarser grain: the samples'
+# MS-SSIM fell in the first few thousand steps, then stayed well above the real level, with no sign of a late
+# collapse.
 #
 # **How the settings differ.** The paper's 84.7% is over 1000 ImageNet classes at 128×128, from 100 models each
 # trained on 10 classes for 50,000 steps at batch 100, with an MS-SSIM whose settings it does not state. Ours is

@@ -15,12 +15,13 @@ from gan_utils.data.mnist import load_mnist
 from gan_utils.data.pairs import LabelledPairs, colorize
 from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet
 from gan_utils.data.stacked import load_stacked_mnist, stacked_mnist
+from gan_utils.data.voxels import load_modelnet10
 
 __all__ = [
     "DATASETS", "ClipSet", "DataError", "ImageSet", "LabelledPairs", "PairedSet", "Provenance", "UnpairedSet",
     "VoxelSet", "colorize", "load_cifar10", "load_cityscapes", "load_dataset", "load_facades", "load_mnist",
-    "load_stacked_mnist", "load_with_fallback", "paired_set_from_folders", "read_resized", "stacked_mnist",
-    "unpaired_set_from_folders",
+    "load_modelnet10", "load_stacked_mnist", "load_with_fallback", "paired_set_from_folders", "read_resized",
+    "stacked_mnist", "unpaired_set_from_folders",
 ]  # fmt: skip
 
 # Every loader takes (root, source, device, cache_dir, n_synthetic, seed, verbose) as keywords, so a notebook
@@ -31,6 +32,7 @@ DATASETS: dict[str, Callable[..., Provenance]] = {
     "stackedmnist": load_stacked_mnist,
     "cityscapes": load_cityscapes,
     "facades": load_facades,
+    "modelnet10": load_modelnet10,
 }
 
 

@@ -14,9 +14,10 @@ Now:
   BN -> VBN surgery; extends `dcgan` (notebook 05). Uses `nn.minibatch`, `nn.normalization`.
 - `acgan`: Odena et al. 2017, the class-conditional G, the D with a source and a class head, and the losses
   L_S and L_C; extends `dcgan` (notebook 06).
+- `gan3d`: Wu et al. 2016, the volumetric G and D at 32^3 and 64^3, D's pooled features and the accuracy-gated
+  D update (notebook 07). Uses `nn.blocks3d`, `nn.init`.
 
 Planned homes for the later papers, and the `nn/` layers they will share:
-- `gan3d`: Wu et al. 2016, volumetric G and D. 3D conv blocks (`nn/blocks3d.py`), `nn.init`.
 - `pacgan`: Lin et al. 2018, a D that sees m packed samples; extends `dcgan`.
 - `pix2pix`: Isola et al. 2017, U-Net G and PatchGAN D. U-Net and PatchGAN blocks (`nn/unet.py`,
   `nn/patchgan.py`), `nn.init`.

@@ -1,0 +1,106 @@
+"""Wu et al. 2016, 3D-GAN: the volumetric G and D, D's pooled features, and D's accuracy-gated update.
+
+- G: z (200-d) -> 4^3 -> ... -> size^3 by ConvTranspose3d 4x4x4 stride 2, BN + ReLU, a sigmoid on the output
+  (occupancy probabilities). At 64^3 with width 64 it is the paper's 4^3x512 -> 8^3x256 -> 16^3x128 ->
+  32^3x64 -> 64^3x1; at 32^3 one stage fewer (4^3x256 -> ... -> 32^3x1).
+- D mirrors G: Conv3d 4x4x4 stride 2, BN + LeakyReLU(0.2), no pooling, and a 4^3 convolution to one logit.
+  As in DCGAN, the input layer has no BN. D returns a logit (the paper's sigmoid lives in the loss,
+  `losses.d_loss_bce`), so the accuracy below counts logit > 0 as "real".
+- D is updated only when its accuracy on the last batch is at most 80% (`d_step_gated`), so that it does not
+  outrun G, whose learning rate is far higher (2.5e-3 vs 1e-5 in the paper).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gan_utils.losses import d_loss_bce
+from gan_utils.nn.blocks3d import down3d, up3d, volume_stages
+from gan_utils.nn.init import weights_init
+
+__all__ = ["GateResult", "VoxelDiscriminator", "VoxelGenerator", "d_accuracy", "d_step_gated", "pooled_features"]
+
+
+class VoxelGenerator(nn.Module):
+    """z (B, z_dim) -> occupancy probabilities (B, 1, size, size, size) in (0, 1)."""
+
+    def __init__(self, z_dim: int = 200, size: int = 64, ngf: int = 64) -> None:
+        super().__init__()
+        stages = volume_stages(size)
+        self.z_dim, self.size = z_dim, size
+        ch = [ngf * 2 ** i for i in reversed(range(stages))]  # 64^3, ngf=64: [512, 256, 128, 64]
+        self.project = nn.Sequential(nn.ConvTranspose3d(z_dim, ch[0], 4, 1, 0, bias=False), nn.BatchNorm3d(ch[0]),
+                                     nn.ReLU(inplace=True))  # (B, ch[0], 4, 4, 4)
+        self.body = nn.Sequential(*(up3d(a, b) for a, b in zip(ch[:-1], ch[1:], strict=True)))
+        self.out = nn.Sequential(nn.ConvTranspose3d(ch[-1], 1, 4, 2, 1), nn.Sigmoid())
+        self.apply(weights_init)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        h = self.project(z.view(z.shape[0], self.z_dim, 1, 1, 1))  # (B, C, 4, 4, 4)
+        return self.out(self.body(h))  # (B, 1, size, size, size)
+
+
+class VoxelDiscriminator(nn.Module):
+    """Occupancy (B, 1, size, size, size) -> one logit per grid (B,); `features` gives every stage's output."""
+
+    def __init__(self, size: int = 64, ndf: int = 64) -> None:
+        super().__init__()
+        stages = volume_stages(size)
+        self.size = size
+        ch = [ndf * 2 ** i for i in range(stages)]  # 64^3, ndf=64: [64, 128, 256, 512]
+        self.stages = nn.ModuleList([down3d(1, ch[0], norm=False)]
+                                    + [down3d(a, b) for a, b in zip(ch[:-1], ch[1:], strict=True)])
+        self.logit = nn.Conv3d(ch[-1], 1, 4, 1, 0)  # 4^3 -> 1
+        self.apply(weights_init)
+
+    def features(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each conv stage's output, from size/2 down to 4 voxels a side."""
+        feats = []
+        for stage in self.stages:
+            x = stage(x)
+            feats.append(x)
+        return feats
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logit(self.features(x)[-1]).flatten()  # (B,)
+
+
+def pooled_features(D: VoxelDiscriminator, x: torch.Tensor, n_layers: int = 3, out: int = 2) -> torch.Tensor:
+    """D's last `n_layers` stage outputs, each max-pooled to out^3 and concatenated: the paper's shape descriptor.
+
+    At 64^3 the last three stages are 16^3, 8^3 and 4^3, pooled by 8, 4 and 2 as in the paper (to 2^3 each).
+    """
+    feats = D.features(x)[-n_layers:]
+    return torch.cat([F.adaptive_max_pool3d(f, out).flatten(1) for f in feats], 1)  # (B, sum C * out^3)
+
+
+def d_accuracy(d_real: torch.Tensor, d_fake: torch.Tensor) -> float:
+    """D's accuracy on one batch from its logits: real called real (logit > 0) and fake called fake."""
+    correct = (d_real > 0).float().sum() + (d_fake <= 0).float().sum()
+    return float(correct / (d_real.numel() + d_fake.numel()))
+
+
+class GateResult(NamedTuple):
+    """What one gated D step did: D's loss, its accuracy on the batch, and whether it was updated."""
+
+    loss: float
+    accuracy: float
+    updated: bool
+
+
+def d_step_gated(D: nn.Module, opt_D: torch.optim.Optimizer, x_real: torch.Tensor, x_fake: torch.Tensor,
+                 threshold: float = 0.8) -> GateResult:
+    """One D step that is skipped when D's accuracy on this batch is above `threshold` (the paper's 80%)."""
+    d_real, d_fake = D(x_real), D(x_fake.detach())
+    loss = d_loss_bce(d_real, d_fake)
+    acc = d_accuracy(d_real.detach(), d_fake.detach())
+    updated = acc <= threshold
+    opt_D.zero_grad(set_to_none=True)
+    if updated:
+        loss.backward()
+        opt_D.step()
+    return GateResult(float(loss.detach()), acc, updated)

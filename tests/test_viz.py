@@ -2,11 +2,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
 from gan_utils.history import History  # noqa: E402
-from gan_utils.viz import grid_image, plot_snapshots  # noqa: E402
+from gan_utils.viz import grid_image, plot_snapshots, render_views, show_voxels  # noqa: E402
 
 
 def test_grid_image_tiles_rows_of_nrow_images() -> None:
@@ -42,3 +43,45 @@ def test_value_range_is_explicit_not_guessed() -> None:
 def test_plot_snapshots_with_nothing_to_plot_says_so() -> None:
     with pytest.raises(ValueError, match="no sample snapshots.*sample_fn"):
         plot_snapshots(History())
+
+
+# --------------------------------------------------------------------------- voxels
+
+
+def _cube_grid(s: int = 32, lo: int = 12, hi: int = 20) -> torch.Tensor:
+    g = torch.zeros(1, s, s, s)
+    g[0, lo:hi, lo:hi, lo:hi] = 1.0
+    return g
+
+
+def test_render_views_of_a_cube() -> None:
+    sil = render_views(_cube_grid(), (0.0, 90.0, 180.0), mode="silhouette", scale=1.0)
+    assert sil.shape == (3, 32, 32) and sil.dtype == np.float32
+    for view in sil:  # seen face-on from any side, the 8^3 cube is an 8x8 square in the middle
+        assert view.sum() == 64 and view[12:20, 12:20].all()
+    depth = render_views(_cube_grid(), (0.0,), mode="depth", scale=1.0, image_size=40)[0]
+    face = depth[depth > 0]
+    assert depth.shape == (40, 40) and face.size == 64 and np.allclose(face, face[0])  # a flat front face
+    assert 0.2 <= face.min() and face.max() <= 1.0 and face[0] > 0.5  # the near face is the bright half
+    tilted = render_views(_cube_grid(), [(45.0, 30.0)], mode="silhouette")[0]
+    assert 0 < tilted.sum() and tilted[0].sum() == 0 and tilted[:, 0].sum() == 0  # fits inside the frame
+    blank = render_views(torch.zeros(32, 32, 32), (0.0,))
+    assert blank.sum() == 0
+
+
+def test_render_views_bad_input() -> None:
+    with pytest.raises(ValueError, match="mode"):
+        render_views(_cube_grid(), mode="phong")
+    with pytest.raises(ValueError, match="one grid"):
+        render_views(torch.zeros(2, 1, 8, 8, 8))
+
+
+@pytest.mark.parametrize("method", ["mesh", "voxels"])
+def test_show_voxels(method: str) -> None:
+    ax = show_voxels(_cube_grid(16, 4, 12), method=method, title="cube")
+    assert ax.get_title() == "cube" and ax.get_xlim() == (0, 16)
+    assert len(ax.collections) >= 1
+    show_voxels(torch.zeros(8, 8, 8))  # an empty grid draws a note, not an error
+    with pytest.raises(ValueError, match="3D axes"):
+        show_voxels(_cube_grid(16, 4, 12), ax=plt.subplots()[1])
+    plt.close("all")

@@ -65,9 +65,9 @@ def test_gate_skips_a_confident_d_and_updates_a_weak_one() -> None:
     strong = _Fixed(5.0)  # accuracy 1.0 > 0.8: no step
     opt = torch.optim.SGD(strong.parameters(), lr=0.1)
     r = d_step_gated(strong, opt, x_real, x_fake)
-    assert r.accuracy == 1.0 and not r.updated and float(strong.w) == 5.0
+    assert r.accuracy == 1.0 and not r.updated and strong.w.item() == 5.0
     weak = _Fixed(-1.0)  # accuracy 0.0: a step, which moves w towards telling them apart
     opt = torch.optim.SGD(weak.parameters(), lr=0.1)
     r = d_step_gated(weak, opt, x_real, x_fake)
-    assert r.accuracy == 0.0 and r.updated and float(weak.w) > -1.0
+    assert r.accuracy == 0.0 and r.updated and weak.w.item() > -1.0
     assert d_step_gated(_Fixed(5.0), opt, x_real, x_fake, threshold=1.0).updated  # exactly at the threshold

@@ -150,3 +150,17 @@ def test_real_modelnet10_fixture() -> None:
         pytest.skip("shared/realdata/modelnet10 is not here")
     data = load_dataset("modelnet10", root=root, source="real", classes=("chair", "monitor"), verbose=False)
     assert len(data) == 889 + 465 and int((data.labels == 0).sum()) == 889
+
+
+def test_download_is_checksum_verified(tmp_path: Path) -> None:
+    import io
+
+    from gan_utils.data.voxels import download_modelnet10
+
+    real = Path(__file__).resolve().parents[2] / "shared" / "realdata" / "modelnet10" / "chair.npy.gz"
+    assert "sha256 check" in download_modelnet10(tmp_path, ("chair",), opener=lambda url: io.BytesIO(b"junk"))
+    assert not (tmp_path / "modelnet10" / "chair.npy.gz").exists()
+    assert "no verified voxel download" in download_modelnet10(tmp_path, ("bed",))
+    if real.exists():
+        assert download_modelnet10(tmp_path, ("chair",), opener=lambda url: open(real, "rb")) is None
+        assert (tmp_path / "modelnet10" / "chair.npy.gz").read_bytes() == real.read_bytes()

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gan_utils.data import DataError, VoxelSet, load_dataset
-from gan_utils.data.voxels import drop_empty, read_binvox, read_voxel_array, read_voxel_folder, resample
+from gan_utils.data.voxels import MAX_SYNTHETIC, drop_empty, read_binvox, read_voxel_array, read_voxel_folder, resample
 
 HEADER = b"#binvox 1\ndim 2 2 2\ntranslate -0.5 0.25 1\nscale 2.5\ndata\n"
 
@@ -140,6 +140,8 @@ def test_load_modelnet10_real_and_standin(tmp_path: Path) -> None:
     fake = load_dataset("modelnet10", root=tmp_path / "none", source="synthetic", n_synthetic=8,
                         classes=None, verbose=False)
     assert not fake.is_real and len(fake) == 8 and fake.classes == ("chair", "table", "sofa", "lamp")
+    many = load_dataset("modelnet10", root=tmp_path / "none", source="synthetic", n_synthetic=60_000, verbose=False)
+    assert len(many) == MAX_SYNTHETIC and many.classes == ("chair",)
     with pytest.raises(DataError, match="GAN_DATA=synthetic"):
         load_dataset("modelnet10", root=tmp_path / "none", source="real", classes=("bed",), verbose=False)
 

@@ -28,8 +28,8 @@ from gan_utils.data.base import DataError, check_source, load_with_fallback, net
 from gan_utils.data.sets import VoxelSet
 from gan_utils.runtime import shown_path
 
-__all__ = ["MODELNET10_CLASSES", "MODELNET10_FILES", "BinvoxHeader", "download_modelnet10", "drop_empty",
-           "load_modelnet10", "read_binvox", "read_voxel_array", "read_voxel_folder", "resample"]
+__all__ = ["MAX_SYNTHETIC", "MODELNET10_CLASSES", "MODELNET10_FILES", "BinvoxHeader", "download_modelnet10",
+           "drop_empty", "load_modelnet10", "read_binvox", "read_voxel_array", "read_voxel_folder", "resample"]
 
 MODELNET10_CLASSES: tuple[str, ...] = (
     "bathtub", "bed", "chair", "desk", "dresser", "monitor", "night_stand", "sofa", "table", "toilet",
@@ -42,6 +42,8 @@ MODELNET10_FILES: dict[str, str] = {
     "monitor.npy.gz": "c7b5028678ce848ec98ca5d36a8a1f1786420de119b0532f53972ac093d08230",
 }
 _SUFFIXES = (".binvox", ".npy", ".npy.gz", ".npz")
+# ModelNet10's train split has 3,991 shapes; the course's n_synthetic (60,000 for the image sets) would be 2 GB at 32^3.
+MAX_SYNTHETIC = 4000
 
 
 class BinvoxHeader(NamedTuple):
@@ -258,6 +260,7 @@ def load_modelnet10(root: str | Path, source: str = "auto", device: str | torch.
     `classes` picks the classes (None: every class on disk); the real chair and monitor files download with a
     checksum, other classes must be voxelised by hand (see the module docstring). The stand-in is the
     procedural furniture (chair, table, sofa, lamp); asked for "chair" only, it gives procedural chairs only.
+    At most MAX_SYNTHETIC (4,000, about ModelNet10's train split) stand-in shapes are made, whatever `n_synthetic`.
     """
     from gan_utils.data.synthetic.voxels import FURNITURE_CLASSES, synthetic_furniture
 
@@ -279,7 +282,7 @@ def load_modelnet10(root: str | Path, source: str = "auto", device: str | torch.
 
     def standin(why: str) -> VoxelSet:
         wanted = tuple(c for c in (classes or FURNITURE_CLASSES) if c in FURNITURE_CLASSES) or FURNITURE_CLASSES
-        x, y = synthetic_furniture(n_synthetic, size, seed, classes=wanted)
+        x, y = synthetic_furniture(min(n_synthetic, MAX_SYNTHETIC), size, seed, classes=wanted)
         reason = f"; real ModelNet10 not in {shown_path(folder)}" + (f" ({why})" if why else "")
         return VoxelSet(x.to(device), y.to(device), "ModelNet10", "synthetic",
                         f"procedural voxel furniture (seed {seed}){reason}", wanted)

@@ -34,34 +34,37 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize()
 
 
+def _run_steps_per_second(step, R: int, args, device: torch.device) -> float:
+    """Aggregate run-steps/s of `step()` (one training step of all R runs), after args.warmup untimed steps."""
+    for i in range(args.warmup + args.steps):
+        if i == args.warmup:
+            sync(device)
+            t = time.perf_counter()
+        step()
+    sync(device)
+    return R * args.steps / (time.perf_counter() - t)
+
+
 def time_sequential(R: int, args, device: torch.device) -> float:
     Gs, Ds = make(R, args, device)
     opts = [(torch.optim.Adam(G.parameters(), 1e-4, (0.8, 0.999)), torch.optim.Adam(D.parameters(), 1e-4, (0.8, 0.999)))
             for G, D in zip(Gs, Ds, strict=True)]
     n = args.batch * args.pack
     x, z = torch.randn(R, n, 2, device=device), torch.randn(2, R, n, 2, device=device)
-    for i in range(args.warmup + args.steps):
-        if i == args.warmup:
-            sync(device)
-            t = time.perf_counter()
+
+    def step() -> None:
         for r in range(R):
             train_discriminator(Ds[r], Gs[r], opts[r][1], x[r], z[0, r])
             train_generator(Ds[r], Gs[r], opts[r][0], z[1, r])
-    sync(device)
-    return R * args.steps / (time.perf_counter() - t)
+
+    return _run_steps_per_second(step, R, args, device)
 
 
 def time_stacked(R: int, args, device: torch.device, cuda_graph: bool) -> float:
     gan = StackedGAN(*make(R, args, device), 1e-4, (0.8, 0.999), cuda_graph=cuda_graph)
     n = args.batch * args.pack
     x, z = torch.randn(R, n, 2, device=device), torch.randn(2, R, n, 2, device=device)
-    for i in range(args.warmup + args.steps):
-        if i == args.warmup:
-            sync(device)
-            t = time.perf_counter()
-        gan.step(x, z[0], z[1])
-    sync(device)
-    return R * args.steps / (time.perf_counter() - t)
+    return _run_steps_per_second(lambda: gan.step(x, z[0], z[1]), R, args, device)
 
 
 def main() -> None:

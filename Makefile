@@ -13,7 +13,7 @@ REFRESH_CKPT := runs/checkpoints
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[lab,dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[lab,dev,teach]'
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $(STAMP)
 

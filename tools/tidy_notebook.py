@@ -5,7 +5,7 @@ Usage: python tools/tidy_notebook.py notebooks/03_dcgan.ipynb [...]   (`make not
 - execution counts become 1..N (nbval refuses outputs without a count, and 1..N does not change between runs);
 - saved widget state and tqdm's stale first frame ("0%| 0/8000") are dropped: GitHub cannot render the first,
   and the second is misleading once the widget is gone;
-- cell metadata other than tags, and execution timestamps, are removed;
+- cell metadata other than tags and nbgrader's exercise marks, and execution timestamps, are removed;
 - absolute paths of the machine that ran it (the repository, GAN_DATA_ROOT, the home folder) are replaced by
   relative ones, and the boxes of the data banners are re-padded so that they stay aligned;
 - figures over 200 kB are stored as 256-colour PNGs, which keeps a notebook under ~3 MB (STYLE.md) at no visible
@@ -103,7 +103,7 @@ def tidy(path: str | Path) -> None:
     nb.metadata["language_info"] = {"name": "python"}
     count = 0
     for c in nb.cells:
-        c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags",)}
+        c.metadata = {k: v for k, v in c.metadata.items() if k in ("tags", "nbgrader")}
         c.pop("id", None)
         if c.cell_type != "code":
             continue

@@ -1,4 +1,4 @@
-"""The exercise check cells: a verdict and a hint, never the answer unless asked for."""
+"""The exercise check cells: a verdict and a hint, never the answer; under a grader a wrong answer raises."""
 
 from __future__ import annotations
 
@@ -6,6 +6,12 @@ import pytest
 import torch
 
 from gan_utils.exercises import check
+
+
+@pytest.fixture(autouse=True)
+def _learner_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("GAN_GRADING", raising=False)
 
 
 def test_correct_answer(capsys: pytest.CaptureFixture[str]) -> None:
@@ -17,13 +23,8 @@ def test_correct_answer(capsys: pytest.CaptureFixture[str]) -> None:
 def test_wrong_answer_gets_the_hint_not_the_answer(capsys: pytest.CaptureFixture[str]) -> None:
     assert not check(0.6, 0.75, "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
     out = capsys.readouterr().out
-    assert "not yet" in out and "Use D* = p_data" in out and "reveal=True" in out
+    assert "not yet" in out and "Use D* = p_data" in out
     assert "0.75" not in out
-
-
-def test_reveal_shows_the_expected_answer(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not check(0.6, 0.75, "D*(x)", reveal=True)
-    assert "Expected: 0.75" in capsys.readouterr().out
 
 
 def test_wrong_shape_is_named_without_the_values(capsys: pytest.CaptureFixture[str]) -> None:
@@ -43,3 +44,18 @@ def test_non_numeric_answers_compare_by_equality(capsys: pytest.CaptureFixture[s
     assert check("tanh", "tanh", "output layer")
     assert not check("relu", "tanh", "output layer")
     assert "tanh" not in capsys.readouterr().out.split("correct.")[-1]
+
+
+def test_under_a_grader_wrong_and_missing_answers_raise(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert check(0.75, 0.75, "D*(x)")
+    with pytest.raises(AssertionError, match="D\\*\\(x\\): not yet.*Use the formula") as err:
+        check(0.6, 0.75, "D*(x)", hint="Use the formula.")
+    assert "0.75" not in str(err.value) and "0.75" not in capsys.readouterr().out
+    with pytest.raises(NotImplementedError, match="not answered yet"):
+        check(None, 0.75, "D*(x)")
+    monkeypatch.setenv("NBGRADER_EXECUTION", "")
+    monkeypatch.setenv("GAN_GRADING", "1")
+    with pytest.raises(AssertionError):
+        check(0.6, 0.75, "D*(x)")

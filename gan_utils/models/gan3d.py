@@ -8,6 +8,9 @@
   `losses.d_loss_bce`), so the accuracy below counts logit > 0 as "real".
 - D is updated only when its accuracy on the last batch is at most 80% (`d_step_gated`), so that it does not
   outrun G, whose learning rate is far higher (2.5e-3 vs 1e-5 in the paper).
+- 3D-VAE-GAN adds an image encoder E: a 2D view y -> (mu, log sigma^2) of q(z | y), and two losses on top of the
+  3D-GAN's: `kl_loss` (q against N(0, I)) weighted alpha1 = 5 and `recon_loss` (||G(E(y)) - x||^2) weighted
+  alpha2 = 1e-4 (the weights as commonly quoted; see the course's PAPERS.md).
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from gan_utils.losses import d_loss_bce
 from gan_utils.nn.blocks3d import down3d, up3d, volume_stages
 from gan_utils.nn.init import weights_init
 
-__all__ = ["GateResult", "VoxelDiscriminator", "VoxelGenerator", "d_accuracy", "d_step_gated", "pooled_features"]
+__all__ = ["GateResult", "ImageEncoder", "VoxelDiscriminator", "VoxelGenerator", "d_accuracy", "d_step_gated",
+           "kl_loss", "pooled_features", "recon_loss", "reparameterize"]
 
 
 class VoxelGenerator(nn.Module):
@@ -104,3 +108,43 @@ def d_step_gated(D: nn.Module, opt_D: torch.optim.Optimizer, x_real: torch.Tenso
         loss.backward()
         opt_D.step()
     return GateResult(float(loss.detach()), acc, updated)
+
+
+class ImageEncoder(nn.Module):
+    """3D-VAE-GAN's E: a 2D view (B, C, S, S) -> the mean and log-variance (B, z_dim) each of q(z | y)."""
+
+    def __init__(self, z_dim: int = 200, size: int = 64, in_channels: int = 1, nef: int = 32) -> None:
+        super().__init__()
+        if size < 8 or size & (size - 1):
+            raise ValueError(f"size={size} must be a power of two of at least 8 (e.g. 32 or 64).")
+        layers: list[nn.Module] = []
+        c_in, c_out, s = in_channels, nef, size
+        while s > 4:  # stride-2 convs down to 4x4, BN + LeakyReLU as in D
+            layers += [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True)]
+            c_in, c_out, s = c_out, min(2 * c_out, 8 * nef), s // 2
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c_in * 16, 2 * z_dim)
+        self.z_dim = z_dim
+        self.apply(weights_init)
+
+    def forward(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.head(self.body(y).flatten(1))  # (B, 2 z_dim)
+        return h[:, :self.z_dim], h[:, self.z_dim:]  # mu, logvar
+
+
+def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """z = mu + sigma * eps with eps ~ N(0, I): a sample of q(z | y) that gradients flow through."""
+    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    return mu + torch.exp(0.5 * logvar) * eps
+
+
+def kl_loss(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, sigma^2) || N(0, I)), summed over the latent dimensions and averaged over the batch."""
+    return (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(1).mean()
+
+
+def recon_loss(x_rec: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """||G(E(y)) - x||^2: squared error summed over the voxels of each shape, averaged over the batch."""
+    if x_rec.shape != x.shape:
+        raise ValueError(f"reconstruction {tuple(x_rec.shape)} and target {tuple(x.shape)} differ in shape.")
+    return (x_rec - x.to(x_rec.dtype)).pow(2).flatten(1).sum(1).mean()

@@ -5,32 +5,34 @@ Layouts read (each under the data root, or the root itself):
   `gtFine/<split>/<city>/*_gtFine_labelIds.png` (and `_instanceIds.png`);
 - pix2pixHD's `datasets/cityscapes/{train,test}_{img,label,inst}/` (as in `pix2pixhd/cityscapes/`);
 - vid2vid's `datasets/Cityscapes/train_{A,B,inst}/<seq>/`: A holds label ids (predicted by a segmentation
-  network, not ground truth), B the photo frames (JPEG), inst 8-bit instance maps;
+  network, not ground truth), B the photo frames (JPEG), inst 8-bit instance maps (read into gtFine's
+  instanceIds convention: labelId for stuff, labelId * 1000 + k for object k);
 - the pix2pix tarball `cityscapes/{train,val}/N.jpg`: photo | colour-coded label map side by side, 256x256 each.
 
 The 34 label ids are collapsed to the 9 classes below (Cityscapes' 7 categories, void, and sidewalk split off
 from road), which a small segmenter can learn from a few dozen photos. Maps are resized nearest-neighbour,
-photos bicubic, once, into the resize cache.
+photos bicubic, once, into the resize cache. pix2pixHD's test maps come without photos (`LabelMaps`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from gan_utils.data.base import DataError, check_source, load_with_fallback
+from gan_utils.data.base import DataError, Provenance, check_source, load_with_fallback
 from gan_utils.data.images import image_files, read_resized
-from gan_utils.data.pairs import LabelledPairs, Size, ids_from_colors, read_side_by_side, square
+from gan_utils.data.pairs import LabelledPairs, Size, colorize, ids_from_colors, read_side_by_side, square
 from gan_utils.runtime import shown_path
 
 __all__ = [
-    "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "ID_COLORS", "ID_NAMES", "ID_TO_CLASS", "VOID",
-    "collapse_ids", "find_cityscapes", "load_cityscapes", "merge_duplicate_frames", "read_pix2pix_cityscapes",
-    "read_pix2pixhd_cityscapes",
-    "read_standard_cityscapes", "read_vid2vid_cityscapes",
+    "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "ID_COLORS", "ID_NAMES", "ID_TO_CLASS", "VOID", "LabelMaps",
+    "collapse_ids", "collapse_instances", "find_cityscapes", "load_cityscapes", "load_cityscapes_label_maps",
+    "merge_duplicate_frames", "read_pix2pix_cityscapes", "read_pix2pixhd_cityscapes", "read_pix2pixhd_label_maps",
+    "read_standard_cityscapes", "read_vid2vid_cityscapes", "vid2vid_instance_ids",
 ]  # fmt: skip
 
 # Cityscapes' labelIds 0..33 with their official colours (cityscapesScripts, helpers/labels.py).
@@ -162,12 +164,119 @@ def read_vid2vid_cityscapes(folder: str | Path, split: str = "train", size: Size
             inst = read_resized(_match(photos, image_files(inst_dir), "instance map", inst_dir), size, "instance",
                                 cache_dir)
         x, ids = read_resized(photos, size, "photo", cache_dir), read_resized(labels, size, "label", cache_dir)
+        if inst is not None:
+            inst = vid2vid_instance_ids(inst, ids)
         part = _pairs(x, ids, inst, f"{len(photos)} consecutive frames with predicted labels "
                       f"({seq.name})", f"vid2vid/{seq.name}", list(range(len(photos))),
                       [_stem(p) for p in photos], device)
         out = part if out is None else out.concat(part)
     assert out is not None
     return out
+
+
+def vid2vid_instance_ids(inst: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """vid2vid's 8-bit instance maps (255 = no object, k = object k) in Cityscapes' instanceIds convention.
+
+    As in gtFine: a pixel outside any object keeps its labelId, a pixel of object k gets labelId * 1000 + k.
+    """
+    inst, ids = inst.astype(np.int32), ids.astype(np.int32)
+    return np.where(inst == 255, ids, ids * 1000 + inst).astype(np.int32)
+
+
+def collapse_instances(inst: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+    """An instance map whose stuff pixels (instanceIds < 1000) carry their collapsed class and objects keep their ids.
+
+    Its boundary map then marks where the collapsed label map changes and where one object meets another, not
+    the borders between labelIds merged into one class (building | wall).
+    """
+    return torch.where(inst >= 1000, inst.long(), ids.long())
+
+
+@dataclass(repr=False)
+class LabelMaps(Provenance):
+    """Label maps (N, 1, H, W) with instance maps and no photos: what a trained G is run on at test time."""
+
+    ids: torch.Tensor
+    inst: torch.Tensor
+    name: str
+    source: str
+    description: str
+    classes: tuple[str, ...]
+    palette: torch.Tensor
+    stems: tuple[str, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def size_line(self) -> str:
+        """How many maps of what size, for the banner."""
+        return f"{len(self)} label and instance maps of {self.ids.shape[-1]}x{self.ids.shape[-2]} px, no photos"
+
+    def colour_maps(self) -> torch.Tensor:
+        """The label maps drawn in the palette, uint8 (N, 3, H, W)."""
+        return colorize(self.ids, self.palette)
+
+
+def read_pix2pixhd_label_maps(folder: str | Path, split: str = "test", size: Size = 128,
+                              cache_dir: str | Path | None = None, device: str | torch.device = "cpu") -> LabelMaps:
+    """pix2pixHD's test maps: folder/{split}_label (labelIds) and {split}_inst (instanceIds), without photos."""
+    folder, size = Path(folder), square(size)
+    labels = image_files(folder / f"{split}_label")
+    inst_dir = folder / f"{split}_inst"
+    inst_files = _match(labels, image_files(inst_dir), "instance map", inst_dir)
+    ids = read_resized(labels, size, "label", cache_dir)
+    inst = read_resized(inst_files, size, "instance", cache_dir)
+    return LabelMaps(collapse_ids(ids).to(device), torch.from_numpy(inst).to(device), "Cityscapes", "real",
+                     f"{len(labels)} {split} label maps with ground-truth instances ({shown_path(folder)})",
+                     CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, tuple(_stem(p) for p in labels))
+
+
+def load_cityscapes_label_maps(root: str | Path, source: str = "auto", device: str | torch.device = "cpu",
+                               cache_dir: str | Path | None = None, n_synthetic: int = 15, seed: int = 1,
+                               size: Size = 128, split: str = "test", verbose: bool = True) -> LabelMaps:
+    """pix2pixHD's test label maps without photos (15 Frankfurt scenes in realdata); offline, procedural facades."""
+    check_source(source)
+    root = Path(root)
+
+    def read_real() -> LabelMaps | None:
+        for base in (root / "pix2pixhd" / "cityscapes", root / "cityscapes", root):
+            if (base / f"{split}_label").is_dir() and (base / f"{split}_inst").is_dir():
+                return read_pix2pixhd_label_maps(base, split, size, cache_dir, device)
+        return None
+
+    def standin(why: str) -> LabelMaps:
+        facades = _facades_standin(n_synthetic, size, seed, cache_dir, device, "")
+        assert facades.inst is not None
+        return LabelMaps(facades.A, facades.inst, "Cityscapes", "synthetic",
+                         f"label maps of procedural facades (seed {seed}); no Cityscapes test maps in "
+                         f"{shown_path(root)}", facades.classes, facades.palette, facades.stems)
+
+    def missing(why: str) -> str:
+        return (f"No pix2pixHD test label maps under {shown_path(root)}: looked for pix2pixhd/cityscapes/"
+                f"{split}_label/ and {split}_inst/. Set GAN_DATA_ROOT to the folder that holds them, or "
+                "GAN_DATA=synthetic.")
+
+    return load_with_fallback("Cityscapes", source, read_real, standin, missing, download=None, verbose=verbose)
+
+
+def _facades_standin(n: int, size: Size, seed: int, cache_dir: str | Path | None, device: str | torch.device,
+                     note: str) -> LabelledPairs:
+    """The procedural facades at (W, H), drawn square at the larger side and centre-cropped, with instance ids in
+    Cityscapes' convention (stuff: the class id; object k: class * 1000 + k), like the real maps."""
+    from gan_utils.data.facades import synthetic_facade_pairs
+
+    w, h = square(size)
+    side = max(w, h)
+    pairs = synthetic_facade_pairs(n, side, seed, cache_dir, device, name="Cityscapes", note=note)
+    top, left = (side - h) // 2, (side - w) // 2
+    crop = (..., slice(top, top + h), slice(left, left + w))
+    inst = None
+    if pairs.inst is not None:
+        a, k = pairs.A[crop].long(), pairs.inst[crop].long()
+        inst = torch.where(k > 0, a * 1000 + k, a).to(torch.int32)
+    return LabelledPairs(pairs.A[crop].contiguous(), pairs.B[crop].contiguous(), pairs.name, pairs.source,
+                         pairs.description, pairs.label_nc, inst, pairs.classes, pairs.palette, pairs.groups,
+                         pairs.frames, pairs.stems)
 
 
 def read_pix2pix_cityscapes(folder: str | Path, split: str = "train", size: Size = 128,
@@ -263,10 +372,8 @@ def load_cityscapes(root: str | Path, source: str = "auto", device: str | torch.
         return None if out is None else merge_duplicate_frames(out)
 
     def standin(why: str) -> LabelledPairs:
-        from gan_utils.data.facades import synthetic_facade_pairs
-
         reason = f"; real Cityscapes not in {shown_path(root)}" + (f" ({why})" if why else "")
-        return synthetic_facade_pairs(n_synthetic, size, seed, cache_dir, device, name="Cityscapes", note=reason)
+        return _facades_standin(n_synthetic, size, seed, cache_dir, device, reason)
 
     def missing(why: str) -> str:
         return (f"No Cityscapes pairs under {shown_path(root)}. Looked for leftImg8bit/ + gtFine/ (the official "

@@ -1,6 +1,7 @@
-"""Batch-norm variants shared by several papers: virtual batch norm (Salimans et al. 2016) for now.
+"""Batch-norm variants shared by several papers: virtual batch norm (Salimans et al. 2016) and conditional BN.
 
-Class-conditional batch norm (BigGAN) belongs here too when it arrives.
+`ConditionalBatchNorm2d` is BigGAN's class-conditional BN (after de Vries et al. 2017 and Miyato & Koyama 2018):
+the gain and bias come from a condition vector (in BigGAN, a shared class embedding joined with a chunk of z).
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["VirtualBatchNorm", "vbn_reference_pass"]
+__all__ = ["ConditionalBatchNorm2d", "VirtualBatchNorm", "vbn_reference_pass"]
 
 
 class VirtualBatchNorm(nn.Module):
@@ -82,3 +83,37 @@ def vbn_reference_pass(model: nn.Module, *args: Any, **kwargs: Any) -> Any:
         if isinstance(m, VirtualBatchNorm):
             m.set_reference()
     return model(*args, **kwargs)
+
+
+class ConditionalBatchNorm2d(nn.Module):
+    """Batch norm whose per-channel gain and bias are linear functions of a condition vector c.
+
+    out = BN(x) * (1 + W_gamma c) + W_beta c, with BN without its own affine part. The statistics come from an
+    inner `nn.BatchNorm2d(affine=False)`, so `nn.SyncBatchNorm.convert_sync_batchnorm` turns it into BigGAN's
+    cross-replica BN without further changes. The gain is 1 plus a projection (BigGAN's `ccbn`), so a zero
+    condition gives plain BN; `spectral=True` puts spectral norm on both projections, as BigGAN's generator does.
+    """
+
+    def __init__(self, num_features: int, cond_dim: int, eps: float = 1e-5, momentum: float = 0.1,
+                 spectral: bool = True) -> None:
+        super().__init__()
+        self.num_features, self.cond_dim = num_features, cond_dim
+        self.bn = nn.BatchNorm2d(num_features, eps=eps, momentum=momentum, affine=False)
+        self.gain = nn.Linear(cond_dim, num_features, bias=False)
+        self.bias = nn.Linear(cond_dim, num_features, bias=False)
+        if spectral:
+            from torch.nn.utils.parametrizations import spectral_norm
+
+            self.gain, self.bias = spectral_norm(self.gain, eps=1e-6), spectral_norm(self.bias, eps=1e-6)
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        if x.dim() != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"expected (B, {self.num_features}, H, W) input, got {tuple(x.shape)}.")
+        if c.shape != (x.shape[0], self.cond_dim):
+            raise ValueError(f"expected a condition of shape ({x.shape[0]}, {self.cond_dim}), got {tuple(c.shape)}.")
+        gamma = 1.0 + self.gain(c)[:, :, None, None]  # (B, C, 1, 1)
+        beta = self.bias(c)[:, :, None, None]  # (B, C, 1, 1)
+        return self.bn(x) * gamma + beta
+
+    def extra_repr(self) -> str:
+        return f"{self.num_features}, cond_dim={self.cond_dim}"

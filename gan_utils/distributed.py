@@ -1,0 +1,156 @@
+"""Training on several processes with PyTorch's own engine: torchrun, DistributedDataParallel, DistributedSampler.
+
+A script started as `torchrun --nproc_per_node=N -m gan_utils.train_biggan ...` calls `init_distributed()`, wraps
+its models with `wrap_ddp`, draws its share of each batch from `shard_batches`, and writes checkpoints and logs on
+rank 0 only (`save_on_main`, `print_main`). Started with plain `python -m`, the same script runs as one process
+with no process group at all.
+
+What DDP guarantees, and what this module relies on: every process starts from rank 0's weights (DDP broadcasts
+them when it wraps a model), each computes gradients on its own shard, and the backward pass averages the
+gradients across processes, so that identical optimizers keep identical weights. Each process's loss is a mean
+over its shard, so the average of the shards' gradients is the gradient of the mean over the global batch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data.distributed import DistributedSampler
+
+from gan_utils.checkpoints import save_atomic
+
+__all__ = ["DistInfo", "all_mean", "barrier", "cleanup", "init_distributed", "max_param_spread", "print_main",
+           "save_on_main", "shard_batches", "wrap_ddp"]
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    """Who this process is: its rank among `world_size` processes, its device, and whether it is rank 0."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+    distributed: bool
+
+    @property
+    def is_main(self) -> bool:
+        """True on rank 0, the only process that writes checkpoints and logs."""
+        return self.rank == 0
+
+
+def init_distributed(device: str | None = None, backend: str | None = None) -> DistInfo:
+    """Join the process group that torchrun describes in RANK/WORLD_SIZE/LOCAL_RANK; a single process without them.
+
+    The backend is NCCL on CUDA and gloo on the CPU. Each process on a machine takes the GPU of its LOCAL_RANK.
+    """
+    world_size = int(os.environ.get("WORLD_SIZE", "1"))
+    rank, local_rank = int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    kind = device or os.environ.get("GAN_DEVICE") or ("cuda" if torch.cuda.is_available() else "cpu")
+    if kind.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError("--device cuda was asked for, but CUDA is not available here; use --device cpu.")
+        if local_rank >= torch.cuda.device_count():
+            raise RuntimeError(f"LOCAL_RANK {local_rank} has no GPU: this machine has {torch.cuda.device_count()}. "
+                               "Start at most that many processes per node (torchrun --nproc_per_node).")
+        dev = torch.device("cuda", local_rank)
+        torch.cuda.set_device(dev)
+    else:
+        dev = torch.device(kind)
+    distributed = world_size > 1 or "TORCHELASTIC_RUN_ID" in os.environ
+    if distributed and not dist.is_initialized():
+        dist.init_process_group(backend or ("nccl" if dev.type == "cuda" else "gloo"))
+    return DistInfo(rank, world_size, local_rank, dev, distributed)
+
+
+def wrap_ddp(model: nn.Module, info: DistInfo, sync_bn: bool = True) -> nn.Module:
+    """DistributedDataParallel around `model`; on CUDA its BatchNorms first become SyncBatchNorm (cross-replica BN).
+
+    SyncBatchNorm exists only for CUDA, so on the CPU every process normalises over its own shard of the batch.
+    Without a process group the model is returned as it is.
+    """
+    if not info.distributed:
+        return model
+    if sync_bn and info.device.type == "cuda":
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ids = [info.device.index] if info.device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids)
+
+
+def shard_batches(n_items: int, global_batch: int, info: DistInfo, seed: int = 0,
+                  start: int = 0) -> Iterator[torch.Tensor]:
+    """This process's indices for each batch, endlessly: a DistributedSampler shard, reshuffled every epoch.
+
+    Each of the `world_size` processes gets `global_batch // world_size` indices per batch, disjoint from the
+    others'. `start` skips that many batches (a resumed run continues where the checkpoint stopped; with another
+    process count the shards are cut differently, but the count of batches seen carries over).
+    """
+    if global_batch % info.world_size:
+        raise ValueError(f"The global batch {global_batch} does not split evenly over {info.world_size} processes; "
+                         f"use a multiple of {info.world_size}.")
+    local = global_batch // info.world_size
+    sampler = DistributedSampler(range(n_items), num_replicas=info.world_size, rank=info.rank, shuffle=True,
+                                 seed=seed, drop_last=True)
+    per_epoch = len(sampler) // local
+    if per_epoch < 1:
+        raise ValueError(f"{n_items} items are too few for a global batch of {global_batch}.")
+    epoch, skip = divmod(start, per_epoch)
+    while True:
+        sampler.set_epoch(epoch)
+        idx = torch.tensor(list(sampler))
+        for b in range(skip, per_epoch):
+            yield idx[b * local:(b + 1) * local]
+        epoch, skip = epoch + 1, 0
+
+
+def barrier(info: DistInfo) -> None:
+    """Wait for every process (nothing to wait for in a single process)."""
+    if info.distributed:
+        dist.barrier()
+
+
+def save_on_main(state: dict[str, Any], path: str | Path, info: DistInfo) -> None:
+    """Rank 0 writes the checkpoint atomically; the others wait until it is on disk."""
+    if info.is_main:
+        save_atomic(state, path)
+    barrier(info)
+
+
+def print_main(info: DistInfo, *args: Any) -> None:
+    """print on rank 0 only, so that a log line appears once, not once per process."""
+    if info.is_main:
+        print(*args, flush=True)
+
+
+def all_mean(values: dict[str, float], info: DistInfo) -> dict[str, float]:
+    """Each value averaged over the processes (for logging losses measured on different shards)."""
+    if not info.distributed or not values:
+        return dict(values)
+    t = torch.tensor(list(values.values()), dtype=torch.float64, device=info.device)
+    dist.all_reduce(t)
+    return dict(zip(values, (t / info.world_size).tolist(), strict=True))
+
+
+def max_param_spread(model: nn.Module, info: DistInfo) -> float:
+    """The largest difference of any parameter between processes (0.0 when they hold identical weights)."""
+    flat = torch.cat([p.detach().flatten().double() for p in model.parameters()])
+    if not info.distributed:
+        return 0.0
+    hi, lo = flat.clone(), flat.clone()
+    dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+    dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+    return float((hi - lo).max())
+
+
+def cleanup(info: DistInfo) -> None:
+    """Leave the process group."""
+    if info.distributed and dist.is_initialized():
+        dist.destroy_process_group()

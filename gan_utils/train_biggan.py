@@ -1,0 +1,177 @@
+"""BigGAN on CIFAR-10 as a script, on one process or many: `torchrun --nproc_per_node=N -m gan_utils.train_biggan`.
+
+It runs notebook 13's model, losses and step (`gan_utils.models.biggan`) under DistributedDataParallel, each
+process on its own DistributedSampler shard of every batch (`--batch` is the global batch), with SyncBatchNorm
+(BigGAN's cross-replica BN) on CUDA. Rank 0 alone writes the log lines and the checkpoint, `<ckpt-dir>/latest.pt`,
+atomically and in the `Trainer`'s layout, so notebook 13 reads it with `gan_utils.checkpoints.load_module`. A run
+resumes from that checkpoint with any number of processes: the weights, optimizer states, step and count of
+batches seen carry over, and the global batch stays what the checkpoint says.
+
+    torchrun --nproc_per_node=4 -m gan_utils.train_biggan --steps 50000 --batch 256 --ch 64 --ckpt-dir runs/biggan
+    python -m gan_utils.train_biggan --steps 200 --ch 8          # one process, no process group
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
+from gan_utils.data.cifar import load_cifar10
+from gan_utils.distributed import (
+    DistInfo,
+    all_mean,
+    barrier,
+    cleanup,
+    init_distributed,
+    max_param_spread,
+    print_main,
+    save_on_main,
+    shard_batches,
+    wrap_ddp,
+)
+from gan_utils.history import History
+from gan_utils.models import biggan as bg
+from gan_utils.runtime import default_cache_dir, default_data_root, shown_path
+
+# Settings that fix the shapes of the weights; a checkpoint only resumes with the same values.
+ARCH_KEYS = ("ch", "z_dim", "shared_dim", "n_classes")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """The command line; defaults are the BigGAN-PyTorch CIFAR settings scaled to what is passed."""
+    p = argparse.ArgumentParser(prog="python -m gan_utils.train_biggan", description=__doc__.split("\n\n")[0])
+    p.add_argument("--steps", type=int, default=50_000, help="G steps in total (a resumed run stops there too)")
+    p.add_argument("--batch", type=int, default=64, help="global batch per D and G step, split over the processes")
+    p.add_argument("--ch", type=int, default=64, help="width: G and D have 4*ch channels per block")
+    p.add_argument("--z-dim", type=int, default=128)
+    p.add_argument("--shared-dim", type=int, default=128)
+    p.add_argument("--n-D", type=int, default=2, help="D steps per G step (the paper: 2)")
+    p.add_argument("--lr-G", type=float, default=2e-4)
+    p.add_argument("--lr-D", type=float, default=2e-4)
+    p.add_argument("--ortho", type=float, default=1e-4, help="beta of the orthogonal regulariser (0: off)")
+    p.add_argument("--ema-decay", type=float, default=0.9999)
+    p.add_argument("--ema-start", type=int, default=1000, help="G steps before the EMA starts averaging")
+    p.add_argument("--ckpt-dir", type=Path, default=Path("runs/biggan"))
+    p.add_argument("--ckpt-every", type=int, default=1000)
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--data", choices=("auto", "real", "synthetic"), default=os.environ.get("GAN_DATA", "auto"))
+    p.add_argument("--data-root", type=Path, default=None, help="default: $GAN_DATA_ROOT, else data/")
+    p.add_argument("--n-synthetic", type=int, default=50_000, help="size of the offline stand-in")
+    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)  # tests: SIGKILL after this step
+    return p.parse_args(argv)
+
+
+def _arch(args: argparse.Namespace, n_classes: int) -> dict[str, int]:
+    return {"ch": args.ch, "z_dim": args.z_dim, "shared_dim": args.shared_dim, "n_classes": n_classes}
+
+
+def _load_checkpoint(path: Path, arch: dict[str, int], info: DistInfo) -> dict | None:
+    if not path.exists():
+        return None
+    state = load_safe(path, map_location=info.device)
+    saved = state.get("extra", {}).get("arch", {})
+    if {k: saved.get(k) for k in ARCH_KEYS} != arch:
+        raise SystemExit(f"The checkpoint {shown_path(path)} was written with {saved}, but this run asks for {arch}. "
+                         "Pass the same --ch/--z-dim/--shared-dim, or another --ckpt-dir to start afresh.")
+    return state
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train; return 0 when the requested number of steps is reached."""
+    args = parse_args(argv)
+    info = init_distributed(args.device)
+    torch.manual_seed(args.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
+    data = load_cifar10(args.data_root or default_data_root(), source=args.data, device=info.device,
+                        cache_dir=default_cache_dir(), n_synthetic=args.n_synthetic, seed=args.seed,
+                        verbose=info.is_main)
+    arch = _arch(args, len(data.classes))
+    G = bg.Generator(z_dim=args.z_dim, n_classes=arch["n_classes"], ch=args.ch, shared_dim=args.shared_dim)
+    D = bg.Discriminator(n_classes=arch["n_classes"], ch=args.ch)
+    G, D = G.to(info.device), D.to(info.device)
+    G_ema = bg.make_ema(G)
+    opt_G = torch.optim.Adam(G.parameters(), lr=args.lr_G, betas=(0.0, 0.999), eps=1e-6)
+    opt_D = torch.optim.Adam(D.parameters(), lr=args.lr_D, betas=(0.0, 0.999), eps=1e-6)
+    history, step, seconds, batches_seen = History(), 0, 0.0, 0
+    path = args.ckpt_dir / CHECKPOINT_FILE
+    state = _load_checkpoint(path, arch, info)
+    if state is not None:
+        for name, model in (("G", G), ("D", D), ("G_ema", G_ema)):
+            model.load_state_dict(state["models"][name])
+        opt_G.load_state_dict(state["optimizers"]["G"])
+        opt_D.load_state_dict(state["optimizers"]["D"])
+        history.load_state_dict(state["history"])
+        step, seconds = int(state["step"]), float(state["seconds"])
+        extra = state["extra"]
+        batches_seen = int(extra["batches_seen"])
+        if extra["batch"] != args.batch:
+            print_main(info, f"Resuming with the checkpoint's global batch {extra['batch']} (not {args.batch}).")
+            args.batch = int(extra["batch"])
+        print_main(info, f"Resumed from {shown_path(path)} at step {step}, written by {extra['world_size']} "
+                         f"process(es); now {info.world_size}.")
+    G_ddp, D_ddp = wrap_ddp(G, info), wrap_ddp(D, info)
+    local = args.batch // max(1, info.world_size)
+    shards = shard_batches(len(data), args.batch, info, seed=args.seed, start=batches_seen)
+    print_main(info, f"{info.world_size} process(es) on {info.device.type}, global batch {args.batch} "
+                     f"({local} per process), G {sum(p.numel() for p in G.parameters()) / 1e6:.2f}M / "
+                     f"D {sum(p.numel() for p in D.parameters()) / 1e6:.2f}M parameters; "
+                     f"{'SyncBatchNorm' if info.device.type == 'cuda' and info.distributed else 'per-process BN'}.")
+
+    def next_real() -> tuple[torch.Tensor, torch.Tensor]:
+        nonlocal batches_seen
+        idx = next(shards).to(info.device)
+        batches_seen += 1
+        return data.to_float(idx), data.labels[idx]
+
+    def checkpoint() -> None:
+        extra = {"arch": arch, "batch": args.batch, "world_size": info.world_size, "batches_seen": batches_seen,
+                 "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+        save_on_main({"step": step, "seconds": seconds,
+                      "models": {"G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict()},
+                      "optimizers": {"G": opt_G.state_dict(), "D": opt_D.state_dict()}, "rng": rng_state(),
+                      "history": history.state_dict(), "extra": extra, "stateful": {}}, path, info)
+
+    t0 = t_run = time.perf_counter()
+    first_step = step
+    while step < args.steps:
+        # noise from (seed, step, rank): a resumed run with the same process count draws what it would have drawn
+        gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step * 1_009 + info.rank)
+
+        def next_noise(n: int, gen: torch.Generator = gen) -> tuple[torch.Tensor, torch.Tensor]:
+            z = torch.randn(n, args.z_dim, generator=gen).to(info.device)
+            return z, torch.randint(0, arch["n_classes"], (n,), generator=gen).to(info.device)
+
+        decay = args.ema_decay if step >= args.ema_start else 0.0  # before the start the EMA copies G
+        logs = bg.train_step(G_ddp, D_ddp, opt_G, opt_D, next_real, next_noise, n_D=args.n_D,
+                             ortho_beta=args.ortho, G_ema=G_ema, ema_decay=decay)
+        step += 1
+        if step % args.log_every == 0 or step == args.steps:
+            logs = all_mean(logs, info)
+            history.append(step, logs)
+            rate = (time.perf_counter() - t_run) / (step - first_step)
+            print_main(info, f"step {step:>7d}  " + "  ".join(f"{k} {v:+.3f}" for k, v in logs.items())
+                       + f"  ({rate:.3f} s/step)")
+        if step % args.ckpt_every == 0 or step == args.steps:
+            seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            checkpoint()
+            if args.crash_at is not None and step >= args.crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)  # a hard kill, as an out-of-memory killer or a pre-emption
+    spread = max_param_spread(G, info) + max_param_spread(D, info)
+    print_main(info, f"done: {step} steps; largest weight difference between processes {spread:.1e}; "
+                     f"checkpoint {shown_path(path)}")
+    barrier(info)
+    cleanup(info)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,7 +8,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Where `make notebook` keeps the checkpoints of a refresh run (one folder per notebook, wiped before it runs).
 REFRESH_CKPT := runs/checkpoints
 
-.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints
+.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints student marks
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,10 +26,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check gan_utils tests benchmarks tools notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py
+	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py --ignore=tests/test_student_notebooks.py
 
+# Every instructor copy under nbval, then every student copy (fast mode). GAN_GRADING=1: a check cell whose answer
+# is wrong raises, as under nbgrader, so the instructor copies must pass their own checks.
 notebooks: $(STAMP)
-	GAN_MODE=fast $(BIN)/python -m pytest -q --durations=0 tests/test_notebooks.py
+	GAN_MODE=fast GAN_GRADING=1 $(BIN)/python -m pytest -q --durations=0 tests/test_notebooks.py \
+	  tests/test_student_notebooks.py
+
+# Student copies (student/NN_name.ipynb) of every notebook with marked exercises, through nbgrader's preprocessors.
+student: $(STAMP)
+	$(BIN)/python tools/make_student.py
+
+# Give a notebook's exercise cells their nbgrader metadata (idempotent), then its student copy:  make marks NB=07_3dgan
+marks: $(STAMP)
+	@test -n "$(NB)" || { echo "Usage: make marks NB=07_3dgan"; exit 2; }
+	$(BIN)/python tools/nbgrader_marks.py notebooks/$(NB).py
+	$(BIN)/python tools/make_student.py notebooks/$(NB).ipynb
 
 test: lint unit notebooks
 
@@ -51,6 +64,7 @@ notebook: $(STAMP)
 	  --ExecutePreprocessor.timeout=7200 notebooks/$(NB).ipynb
 	$(BIN)/python tools/tidy_notebook.py notebooks/$(NB).ipynb
 	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
+	$(BIN)/python tools/make_student.py --skip-unmarked notebooks/$(NB).ipynb
 
 clean-checkpoints:
 	rm -rf checkpoints/ $(REFRESH_CKPT)

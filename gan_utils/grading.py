@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 ANSWER_DECIMALS = 4
+DIGEST_CHARS = 16  # 64 bits of sha256: short enough for a check cell, far too many to collide by chance
 
 
 def grading_mode() -> bool:
@@ -33,7 +34,7 @@ def _digest(value: Any, decimals: int) -> str:
     t = torch.as_tensor(value, dtype=torch.float64)
     rounded = [round(float(v), decimals) + 0.0 for v in t.flatten().tolist()]
     text = f"{tuple(t.shape)}|" + ",".join(f"{v:.{decimals}f}" for v in rounded)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_CHARS]
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class Sealed:
         return _digest(got, self.decimals) == self.digest
 
     def __repr__(self) -> str:
-        return f"sealed({self.digest[:12]}…)"
+        return f"sealed({self.digest!r})"
 
 
 def seal(value: Any, decimals: int = ANSWER_DECIMALS) -> str:
@@ -58,9 +59,9 @@ def seal(value: Any, decimals: int = ANSWER_DECIMALS) -> str:
 
 def sealed(digest: str, decimals: int = ANSWER_DECIMALS) -> Sealed:
     """An expected value given by its digest (made with `seal`), for check cells that must not show the answer."""
-    if len(digest) != 64 or any(ch not in "0123456789abcdef" for ch in digest):
-        raise ValueError("sealed() takes the 64-hex-digit digest printed by gan_utils.grading.seal(answer); "
-                         f"got {digest!r}")
+    if len(digest) != DIGEST_CHARS or any(ch not in "0123456789abcdef" for ch in digest):
+        raise ValueError(f"sealed() takes the {DIGEST_CHARS}-hex-digit digest printed by "
+                         f"gan_utils.grading.seal(answer); got {digest!r}")
     return Sealed(digest, decimals)
 
 

@@ -18,7 +18,7 @@ def _learner_session(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_seal_matches_within_rounding_and_hides_the_value(capsys: pytest.CaptureFixture[str]) -> None:
     digest = seal(0.75)
-    assert len(digest) == 64 and "0.75" not in digest
+    assert len(digest) == 16 and "0.75" not in digest
     assert check(0.3 / (0.3 + 0.1), sealed(digest), "D*(x)")       # 0.7499999999999999 rounds to 0.75
     assert check(torch.tensor(0.75), sealed(digest), "D*(x)")
     assert not check(0.76, sealed(digest), "D*(x)")
@@ -29,7 +29,7 @@ def test_seal_matches_within_rounding_and_hides_the_value(capsys: pytest.Capture
 
 
 def test_sealed_rejects_what_is_not_a_digest() -> None:
-    with pytest.raises(ValueError, match="64-hex-digit digest"):
+    with pytest.raises(ValueError, match="16-hex-digit digest"):
         sealed("0.75")
 
 

@@ -688,19 +688,25 @@ ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.s
 #
 # ## Exercises
 #
-# Each exercise has a cell to fill in and a check cell that tells you whether you got it right. Solutions are
-# at the end, folded.
+# Each exercise has a cell to fill in, between the solution markers, and a check cell that tells you whether you
+# got it right (it never shows the answer). Your teacher may hand out the student copy in `student/`.
 #
 # **Exercise 1.** At a point $x$ where $p_\text{data}(x) = 0.3$ and $p_g(x) = 0.1$, what is $D^*(x)$? And what is
 # $D^*$ everywhere when $p_g = p_\text{data}$? Fill in both numbers.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 d_star_at_x = None        # your answer: D*(x) when p_data = 0.3, p_g = 0.1
 d_star_when_equal = None  # your answer: D* when p_g = p_data
+### BEGIN SOLUTION
+d_star_at_x = 0.3 / (0.3 + 0.1)
+d_star_when_equal = 0.5
+### END SOLUTION
 
-# %%
-check(d_star_at_x, 0.75, "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
-check(d_star_when_equal, 0.5, "D* at equilibrium", hint="Set p_g = p_data in the same formula.");
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
+check(d_star_at_x, sealed("fc0a088c94c3a040"), "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
+check(d_star_when_equal, sealed("8441752fcb3412a6"), "D* at equilibrium", hint="Set p_g = p_data in the same formula.");
 
 
 # %% [markdown]
@@ -708,22 +714,27 @@ check(d_star_when_equal, 0.5, "D* at equilibrium", hint="Set p_g = p_data in the
 # that does not overflow for large logits (hint: $\log(1 - \sigma(a)) = -\mathrm{softplus}(a)$; do not compute
 # $1 - \sigma(a)$). Then compute its gradient at $D(G(z)) = 0.01$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_g_loss_saturating(d_fake_logits):
-    return None  # your code here
+    ### BEGIN SOLUTION
+    return -F.softplus(d_fake_logits).mean()
+    ### END SOLUTION
 
 
 def my_gradient_at(p=0.01):
     # return |d loss / d logit| for one sample with D(G(z)) = p, using my_g_loss_saturating
-    return None  # your code here
+    ### BEGIN SOLUTION
+    a = torch.tensor([math.log(p / (1 - p))], requires_grad=True)
+    return torch.autograd.grad(my_g_loss_saturating(a), a)[0].abs().item()
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 extreme = torch.tensor([-50.0, 0.0, 50.0])
 got = my_g_loss_saturating(extreme)
 check(None if got is None else float(got), float(losses.g_loss_saturating(extreme)), "saturating loss",
       hint="Average -softplus(a) over the batch.")
-check(my_gradient_at(), 0.01, "gradient at D(G(z)) = 0.01",
+check(my_gradient_at(), sealed("3ac7f95c74b99726"), "gradient at D(G(z)) = 0.01",
       hint="Make a logit tensor with requires_grad=True, call your loss, and take torch.autograd.grad.");
 
 
@@ -732,12 +743,15 @@ check(my_gradient_at(), 0.01, "gradient at D(G(z)) = 0.01",
 # $\mathcal L_G^\text{ns} = -\mathbb E[\log D(G(z))]$ from **logits**, averaged over the batch. The check feeds it
 # logits as large as $\pm 200$, where `torch.log(torch.sigmoid(a))` gives $-\infty$, so find the stable form.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_g_loss_nonsaturating(d_fake_logits):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return F.softplus(-d_fake_logits).mean()  # -log sigmoid(a), without forming sigmoid(a)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 logits_ex = torch.tensor([-200.0, -3.0, 0.0, 2.0, 200.0])
 got = my_g_loss_nonsaturating(logits_ex)
 check(None if got is None else float(got), float(losses.g_loss_nonsaturating(logits_ex)), "non-saturating loss",
@@ -750,12 +764,16 @@ check(None if got is None else float(got), float(losses.g_loss_nonsaturating(log
 # density $\mathcal N(x; \mu, s^2) = e^{-(x - \mu)^2 / 2s^2} / (s\sqrt{2\pi})$ yourself. The check compares it with
 # `optimal_D` from the start of the notebook, at points that include $x = 15$, far in both tails.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_optimal_D(x, mu_d, s_d, mu_g, s_g):
-    return None  # your code here: D*(x), a tensor shaped like x
+    # returns D*(x), a tensor shaped like x
+    ### BEGIN SOLUTION
+    log_normal = lambda x, mu, s: -0.5 * ((x - mu) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
+    return torch.sigmoid(log_normal(x, mu_d, s_d) - log_normal(x, mu_g, s_g))
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 xs_ex = torch.tensor([-2.0, 0.0, 0.75, 2.0, 15.0])
 check(my_optimal_D(xs_ex, 0.0, 1.0, 1.5, 0.7), optimal_D(xs_ex), "D* of two Gaussians",
       hint="D* = p_data / (p_data + p_g). If x = 15 gives NaN, both densities underflowed to 0: work with "
@@ -766,12 +784,16 @@ check(my_optimal_D(xs_ex, 0.0, 1.0, 1.5, 0.7), optimal_D(xs_ex), "D* of two Gaus
 # **Exercise 5.** Count the modes covered by the samples of run B at its last check, by hand: assign every sample
 # to its nearest centre, keep those within 3 standard deviations, and count the modes that got at least one.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_modes_covered(samples, centers, std):
-    return None  # your code here: an int
+    # returns an int
+    ### BEGIN SOLUTION
+    dist, idx = torch.cdist(samples, centers).min(dim=1)
+    return len(torch.unique(idx[dist <= 3 * std]))
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 last_B = snaps_B[-1][1]
 check(my_modes_covered(last_B, mix.centers, mix.std), mode_stats(last_B, mix.centers, mix.std).modes_covered,
       "modes covered", hint="torch.cdist(samples, centers).min(dim=1) gives distance and index of the nearest centre.");
@@ -780,32 +802,6 @@ check(my_modes_covered(last_B, mix.centers, mix.std), mode_stats(last_B, mix.cen
 # **Exercise 6 (open).** Rerun run B with $k = 5$ discriminator steps per generator step (add a `k` argument to
 # `train_ring`). Does a stronger $D$ cure the hopping, or only slow it? And what happens to run A with the
 # *saturating* loss? Write down what you expect before you run it.
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# d_star_at_x = 0.3 / (0.3 + 0.1)   # 0.75
-# d_star_when_equal = 0.5
-#
-# def my_g_loss_saturating(d_fake_logits):
-#     return -F.softplus(d_fake_logits).mean()
-#
-# def my_gradient_at(p=0.01):
-#     a = torch.tensor([math.log(p / (1 - p))], requires_grad=True)
-#     return torch.autograd.grad(my_g_loss_saturating(a), a)[0].abs().item()
-#
-# def my_g_loss_nonsaturating(d_fake_logits):
-#     return F.softplus(-d_fake_logits).mean()       # -log sigmoid(a), without forming sigmoid(a)
-#
-# def my_optimal_D(x, mu_d, s_d, mu_g, s_g):
-#     log_normal = lambda x, mu, s: -0.5 * ((x - mu) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
-#     return torch.sigmoid(log_normal(x, mu_d, s_d) - log_normal(x, mu_g, s_g))
-#
-# def my_modes_covered(samples, centers, std):
-#     dist, idx = torch.cdist(samples, centers).min(dim=1)
-#     return len(torch.unique(idx[dist <= 3 * std]))
-# ```
-# </details>
 #
 # ## References
 #

@@ -345,11 +345,16 @@ for digit in sorted(range(10), key=lambda c: -per_class_acc[c])[:2]:  # the two 
 # **Exercise 1.** A conditional $G$ gets $z$ of size 100 and a one-hot $y$ of 10 classes, and its first layer has
 # 256 units. How many parameters (weights and biases) does that first layer have?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 first_layer_params = None  # your answer (an int)
+### BEGIN SOLUTION
+first_layer_params = (100 + 10) * 256 + 256
+### END SOLUTION
 
-# %%
-check(first_layer_params, (100 + 10) * 256 + 256, "first layer parameters",
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
+check(first_layer_params, sealed("5bdb685cd7b6bc57"), "first layer parameters",
       hint="A Linear(n_in, n_out) layer has n_in * n_out weights and n_out biases; n_in includes the label.");
 
 
@@ -358,12 +363,18 @@ check(first_layer_params, (100 + 10) * 256 + 256, "first layer parameters",
 # write `soft_label(a, b, t)` returning the length-10 vector $(1-t)\,e_a + t\,e_b$. The check verifies the vector;
 # then draw `G.net(torch.cat([z, soft], 1))` for $t \in [0, 1]$ and look at the morph.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def soft_label(a, b, t):
-    return None  # your code: a tensor of shape (10,)
+    # returns a tensor of shape (10,)
+    ### BEGIN SOLUTION
+    v = torch.zeros(10)
+    v[a] += 1 - t
+    v[b] += t
+    return v
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 got = soft_label(3, 8, 0.25)
 check(None if got is None else got.tolist(), [0, 0, 0, 0.75, 0, 0, 0, 0, 0.25, 0], "soft label",
       hint="Start from torch.zeros(10) and set two entries.");
@@ -375,12 +386,16 @@ check(None if got is None else got.tolist(), [0, 0, 0, 0.75, 0, 0, 0, 0, 0.25, 0
 # **constant maps**, map $k$ filled with the $k$-th entry of the one-hot vector, and concatenates them to the image as
 # extra channels: $(B, C, H, W)$ and $y$ give $(B, C + K, H, W)$. Write it.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def concat_label_maps(x, y, n_classes):
-    return None  # your code here: a tensor (B, C + n_classes, H, W)
+    # returns a tensor (B, C + n_classes, H, W)
+    ### BEGIN SOLUTION
+    maps = F.one_hot(y, n_classes).float()[:, :, None, None].expand(-1, -1, *x.shape[2:])  # (B, K, H, W)
+    return torch.cat([x, maps], dim=1)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 from gan_utils.nn.conditioning import concat_condition
 
 x_ex, y_ex = torch.arange(18.0).view(2, 1, 3, 3), torch.tensor([2, 0])  # (2, 1, 3, 3), (2,)
@@ -393,12 +408,15 @@ check(concat_label_maps(x_ex, y_ex, 3), concat_condition(x_ex, F.one_hot(y_ex, 3
 # $y = c$ that the classifier labels $c$. Write it for predictions `pred` and requested labels `y`, both $(N,)$,
 # returning a tensor of `n_classes` fractions.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def per_class_accuracy(pred, y, n_classes):
-    return None  # your code here: a tensor (n_classes,)
+    # returns a tensor (n_classes,)
+    ### BEGIN SOLUTION
+    return torch.stack([(pred[y == c] == c).float().mean() for c in range(n_classes)])
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 pred_ex, y_req = torch.tensor([0, 0, 0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 1, 2, 1, 2, 2, 2])
 check(per_class_accuracy(pred_ex, y_req, 3), [1, 1 / 3, 1 / 2], "per-class accuracy",
       hint="For each class c, keep the samples with y == c and average (pred == c) over them, as floats.");
@@ -407,26 +425,6 @@ check(per_class_accuracy(pred_ex, y_req, 3), [1, 1 / 3, 1 / 2], "per-class accur
 # **Exercise 5 (open).** Build the paper's generator: $z \to$ ReLU 200 and $y \to$ ReLU 1000, concatenated into a
 # 1200-unit ReLU layer, then the output layer. Train it with `cgan_step` (swap in your `G`) and compare the
 # classifier accuracy with the version above at the same number of steps.
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# first_layer_params = (100 + 10) * 256 + 256   # 28,416
-#
-# def soft_label(a, b, t):
-#     v = torch.zeros(10)
-#     v[a] += 1 - t
-#     v[b] += t
-#     return v
-#
-# def concat_label_maps(x, y, n_classes):
-#     maps = F.one_hot(y, n_classes).float()[:, :, None, None].expand(-1, -1, *x.shape[2:])  # (B, K, H, W)
-#     return torch.cat([x, maps], dim=1)
-#
-# def per_class_accuracy(pred, y, n_classes):
-#     return torch.stack([(pred[y == c] == c).float().mean() for c in range(n_classes)])
-# ```
-# </details>
 #
 # ## References
 #

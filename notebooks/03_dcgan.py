@@ -639,19 +639,27 @@ walk(t=0.5)  # static fallback
 # $(n-1)\cdot 2 - 2\cdot1 + 4$. Starting from a $4\times4$ projection, what spatial size do you get after three such
 # layers?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 size_after_three = None  # your answer (an int)
+### BEGIN SOLUTION
+size_after_three = 32  # 4 -> 8 -> 16 -> 32
+### END SOLUTION
 
-# %%
-check(size_after_three, 32, "output size", hint="Each layer doubles the size: 4 -> 8 -> ...");
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
+check(size_after_three, sealed("f6cb6497e7e37101"), "output size", hint="Each layer doubles the size: 4 -> 8 -> ...");
 
 # %% [markdown]
 # **Exercise 2.** Count the parameters of `d_block(64, 128)` (a 4×4 convolution without bias, then batch norm).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 d_block_params = None  # your answer (an int)
+### BEGIN SOLUTION
+d_block_params = 64 * 128 * 4 * 4 + 2 * 128
+### END SOLUTION
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check(d_block_params, sum(p.numel() for p in nn.Sequential(*d_block(64, 128)).parameters()), "d_block parameters",
       hint="A conv has c_in * c_out * k * k weights; BN has 2 learnable numbers per channel.");
 
@@ -675,19 +683,25 @@ check(d_block_params, sum(p.numel() for p in nn.Sequential(*d_block(64, 128)).pa
 # the sizes that real layers produce. Then: the paper's own code uses **5×5** kernels with stride 2. Which `padding`
 # and `output_padding` (smaller than the stride) make such a layer double every size `n`?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_transpose_out(n, kernel, stride, padding, output_padding=0):
-    return None  # your code here: an int
+    # returns an int
+    ### BEGIN SOLUTION
+    return (n - 1) * stride - 2 * padding + kernel + output_padding
+    ### END SOLUTION
 
 
 pad_5x5, out_pad_5x5 = None, None  # your answers: padding and output_padding for kernel 5, stride 2
+### BEGIN SOLUTION
+pad_5x5, out_pad_5x5 = 2, 1  # (n - 1) * 2 - 4 + 5 + 1 = 2 n
+### END SOLUTION
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 cases = [(7, 4, 2, 1, 0), (4, 4, 1, 0, 0), (5, 3, 2, 1, 1), (3, 5, 3, 0, 2)]  # (n, kernel, stride, padding, out_pad)
 real = [nn.ConvTranspose2d(1, 1, k, s, p, op)(torch.zeros(1, 1, n, n)).shape[-1] for n, k, s, p, op in cases]
 got = None if conv_transpose_out(*cases[0]) is None else [conv_transpose_out(*c) for c in cases]
 check(got, real, "ConvTranspose2d output size", hint="Each term of the formula above, in order; padding counts twice.")
-check(None if pad_5x5 is None else [pad_5x5, out_pad_5x5], [2, 1], "5x5 padding",
+check(None if pad_5x5 is None else [pad_5x5, out_pad_5x5], sealed("000df130d424bad0"), "5x5 padding",
       hint="Set (n - 1) * 2 - 2 p + 5 + op = 2 n and solve for p and op, with 0 <= op < 2.");
 
 
@@ -696,12 +710,16 @@ check(None if pad_5x5 is None else [pad_5x5, out_pad_5x5], [2, 1], "5x5 padding"
 # padding from exercise 5 (no bias when batch norm follows), then batch norm and ReLU, as an `nn.Sequential` that
 # doubles the size: $(B, c_\text{in}, 7, 7) \to (B, c_\text{out}, 14, 14)$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def g_block_5x5(c_in, c_out, use_bn=True):
-    return None  # your code here: an nn.Sequential
+    # returns an nn.Sequential
+    ### BEGIN SOLUTION
+    layers = [nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1, bias=not use_bn)]
+    return nn.Sequential(*layers, *([nn.BatchNorm2d(c_out)] if use_bn else []), nn.ReLU())
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 blk = g_block_5x5(16, 8)
 check(None if blk is None else list(blk(torch.randn(2, 16, 7, 7)).shape), [2, 8, 14, 14], "5x5 block: output shape",
       hint="Use the padding and output_padding of exercise 5.")
@@ -711,23 +729,6 @@ check(None if blk is None else [type(m).__name__ for m in blk], ["ConvTranspose2
       "5x5 block: layers", hint="Transposed conv, then batch norm, then ReLU, like g_block.");
 
 # %% [markdown]
-# <details><summary>Solutions</summary>
-#
-# ```python
-# size_after_three = 32            # 4 -> 8 -> 16 -> 32
-# d_block_params = 64 * 128 * 4 * 4 + 2 * 128   # 131,328
-#
-# def conv_transpose_out(n, kernel, stride, padding, output_padding=0):
-#     return (n - 1) * stride - 2 * padding + kernel + output_padding
-#
-# pad_5x5, out_pad_5x5 = 2, 1   # (n - 1) * 2 - 4 + 5 + 1 = 2 n
-#
-# def g_block_5x5(c_in, c_out, use_bn=True):
-#     layers = [nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1, bias=not use_bn)]
-#     return nn.Sequential(*layers, *([nn.BatchNorm2d(c_out)] if use_bn else []), nn.ReLU())
-# ```
-# </details>
-#
 # ## References
 #
 # * A. Radford, L. Metz, S. Chintala. *Unsupervised Representation Learning with Deep Convolutional GANs.* ICLR

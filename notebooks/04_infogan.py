@@ -503,11 +503,17 @@ explore(digit_code=2, c2=1.5, c3=-1.5)  # static fallback
 # **Exercise 1.** A categorical code with $K$ equally likely values has entropy $H(c) = \log K$. What is the largest
 # possible $L_I$, in nats, for the 10-valued code here? (Round to 4 decimals.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 max_L_I = None  # your answer
+### BEGIN SOLUTION
+max_L_I = math.log(10)  # 2.3026 nats
+### END SOLUTION
 
-# %%
-check(max_L_I, math.log(10), "max L_I", hint="L_I <= I(c; x) <= H(c); for a uniform code H(c) = log K.", atol=1e-3);
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
+check(max_L_I, sealed("7909c321a5f8d674"), "max L_I",
+      hint="L_I <= I(c; x) <= H(c); for a uniform code H(c) = log K. Give 4 decimals.");
 
 
 # %% [markdown]
@@ -517,12 +523,18 @@ check(max_L_I, math.log(10), "max L_I", hint="L_I <= I(c; x) <= H(c); for a unif
 # \sum_k \log \mathcal N(c_k;\, \mu_k, s_k^2)$, averaged over the batch. $H(c)$ is the entropy of the prior: $\log 10$
 # for the 10 values, plus $\log 2$ for each $U(-1, 1)$ code (a differential entropy).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_L_I(cat_logits, c_cat, cont_mean, cont_log_std, c_cont):
-    return None  # your code here: a scalar, in nats
+    # returns a scalar, in nats
+    ### BEGIN SOLUTION
+    log_q_cat = F.log_softmax(cat_logits, dim=1).gather(1, c_cat[:, None]).squeeze(1)  # (B,)
+    z = (c_cont - cont_mean) * torch.exp(-cont_log_std)
+    log_q_cont = (-0.5 * math.log(2 * math.pi) - cont_log_std - 0.5 * z ** 2).sum(1)  # (B,)
+    return (log_q_cat + log_q_cont).mean() + math.log(10) + 2 * math.log(2)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(0)
 logits_ex, mean_ex, log_std_ex = (torch.randn(4, 10, generator=g_ex), torch.randn(4, 2, generator=g_ex),
                                   0.3 * torch.randn(4, 2, generator=g_ex))
@@ -538,12 +550,18 @@ check(None if got is None else float(got), float(expected_L_I), "L_I", hint="log
 # **Exercise 3.** Write `matched_accuracy_bruteforce(codes, labels)` for 3 codes and 3 labels by trying every
 # permutation (`itertools.permutations`), and check it against the Hungarian version on the example below.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def matched_accuracy_bruteforce(codes, labels):
-    return None  # your code: the best accuracy over all permutations
+    # returns the best accuracy over all permutations
+    ### BEGIN SOLUTION
+    import itertools
+
+    return max((torch.tensor(p)[codes] == labels).float().mean().item()
+               for p in itertools.permutations(range(3)))
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 codes_ex, labels_ex = torch.tensor([0, 0, 1, 1, 2, 2, 2]), torch.tensor([2, 2, 0, 1, 1, 1, 0])
 check(matched_accuracy_bruteforce(codes_ex, labels_ex), matched_accuracy(codes_ex, labels_ex)[0], "brute-force matching",
       hint="For each permutation p, count how often p[code] == label.");
@@ -555,12 +573,20 @@ check(matched_accuracy_bruteforce(codes_ex, labels_ex), matched_accuracy(codes_e
 # find the one-to-one matching of codes to labels with the largest total count (it minimises a cost, so give it
 # `-counts`); return the matched count over the number of samples.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_matched_accuracy(codes, labels, n=10):
-    return None  # your code here: a float
+    # returns a float
+    ### BEGIN SOLUTION
+    from scipy.optimize import linear_sum_assignment
+
+    counts = torch.zeros(n, n)
+    counts.index_put_((codes, labels), torch.ones(len(codes)), accumulate=True)  # counts[code, label]
+    rows, cols = linear_sum_assignment(-counts.numpy())
+    return counts.numpy()[rows, cols].sum() / len(codes)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(1)
 codes_10 = torch.randint(10, (300,), generator=g_ex)                        # (300,)
 labels_10 = torch.randperm(10, generator=g_ex)[codes_10]                     # a hidden relabelling of the codes,
@@ -573,31 +599,6 @@ check(my_matched_accuracy(codes_10, labels_10), matched_accuracy(codes_10, label
 # **Exercise 5 (open).** Train with $\lambda_\text{cont} = 0.1$ and with $\lambda_\text{cat} = 0$. Which property does
 # each code lose? What happens to the categorical accuracy? Then train with three seeds (`gan_utils.setup(seed=...)`)
 # and compare the accuracy curves: how much of the gap to the paper is luck?
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# max_L_I = math.log(10)   # 2.3026 nats
-#
-# def my_L_I(cat_logits, c_cat, cont_mean, cont_log_std, c_cont):
-#     log_q_cat = F.log_softmax(cat_logits, dim=1).gather(1, c_cat[:, None]).squeeze(1)              # (B,)
-#     z = (c_cont - cont_mean) * torch.exp(-cont_log_std)
-#     log_q_cont = (-0.5 * math.log(2 * math.pi) - cont_log_std - 0.5 * z ** 2).sum(1)                # (B,)
-#     return (log_q_cat + log_q_cont).mean() + math.log(10) + 2 * math.log(2)
-#
-# import itertools
-# def matched_accuracy_bruteforce(codes, labels):
-#     return max((torch.tensor(p)[codes] == labels).float().mean().item()
-#                for p in itertools.permutations(range(3)))
-#
-# from scipy.optimize import linear_sum_assignment
-# def my_matched_accuracy(codes, labels, n=10):
-#     counts = torch.zeros(n, n)
-#     counts.index_put_((codes, labels), torch.ones(len(codes)), accumulate=True)   # counts[code, label]
-#     rows, cols = linear_sum_assignment(-counts.numpy())
-#     return counts.numpy()[rows, cols].sum() / len(codes)
-# ```
-# </details>
 #
 # ## References
 #

@@ -650,21 +650,31 @@ plt.show()
 # **Exercise 1.** With one-sided label smoothing $\alpha = 0.9$, $\beta = 0$, what is $D^*(x)$ at a point where
 # $p_\text{data}(x) = p_\text{model}(x)$?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 d_star_smoothed = None  # your answer
+### BEGIN SOLUTION
+d_star_smoothed = 0.9 * 0.5 / (0.5 + 0.5)  # alpha p / (2 p)
+### END SOLUTION
 
-# %%
-check(d_star_smoothed, 0.45, "D* with smoothing", hint="D* = (alpha p_data + beta p_model) / (p_data + p_model).");
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
+check(d_star_smoothed, sealed("549d269a881eb14e"), "D* with smoothing",
+      hint="D* = (alpha p_data + beta p_model) / (p_data + p_model).");
 
 # %% [markdown]
 # **Exercise 2.** Compute the Inception score by hand for a classifier whose predictions on 4 samples are
 # $p(y|x) = (1, 0), (1, 0), (0, 1), (0, 1)$ (two classes).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 is_by_hand = None  # your answer
+### BEGIN SOLUTION
+is_by_hand = math.exp(math.log(2))  # every KL is log 2
+### END SOLUTION
 
-# %%
-check(is_by_hand, 2.0, "Inception score", hint="p(y) = (0.5, 0.5); each KL is log 2; IS = exp(mean KL).");
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+check(is_by_hand, sealed("f5fbdb556b39dabe"), "Inception score",
+      hint="p(y) is the mean of p(y|x); IS = exp(mean over x of KL(p(y|x) || p(y))).");
 
 
 # %% [markdown]
@@ -673,12 +683,17 @@ check(is_by_hand, 2.0, "Inception score", hint="p(y) = (0.5, 0.5); each KL is lo
 # $o(x_i)_b = \sum_{j \ne i} \exp(-\lVert M_{i,b} - M_{j,b} \rVert_{L_1})$, an $(N, B)$ tensor. The check compares with
 # `gan_utils.nn.minibatch.MinibatchDiscrimination`, given the same $T$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_minibatch_o(f, T):
-    return None  # your code here: o, a tensor (N, B)
+    # returns o, a tensor (N, B)
+    ### BEGIN SOLUTION
+    M = torch.einsum("na,abc->nbc", f, T)  # (N, B, C)
+    l1 = (M[:, None] - M[None]).abs().sum(-1)  # (N, N, B): ||M_i,b - M_j,b||_L1
+    return torch.exp(-l1).sum(1) - 1  # without j = i, which adds exp(0) = 1
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 from gan_utils.nn import minibatch
 
 g_ex = torch.Generator().manual_seed(0)
@@ -697,12 +712,16 @@ check(my_minibatch_o(f_ex, T_ex), o_expected, "o(x_i)",
 # $-\log(1 - D(G(z)))$. Average each over its batch and add them. The check uses logits of $\pm 40$, where
 # `torch.log(1 - torch.sigmoid(a))` gives $-\infty$: keep it stable.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_d_loss_smoothed(d_real, d_fake, alpha=0.9):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    loss_real = alpha * F.softplus(-d_real) + (1 - alpha) * F.softplus(d_real)
+    return loss_real.mean() + F.softplus(d_fake).mean()
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 d_real_ex, d_fake_ex = torch.tensor([2.0, -1.0, 0.5, 40.0]), torch.tensor([-1.0, 0.3, -40.0, 3.0])
 got = my_d_loss_smoothed(d_real_ex, d_fake_ex)
 check(None if got is None else float(got), float(d_loss_bce(d_real_ex, d_fake_ex, real_label=0.9)), "smoothed D loss",
@@ -712,23 +731,6 @@ check(None if got is None else float(got), float(d_loss_bce(d_real_ex, d_fake_ex
 # **Exercise 5 (open).** Combine minibatch discrimination with label smoothing (the paper uses both) in
 # `train_toy` and compare the modes covered and $D$'s logit with each alone. Then rerun the semi-supervised
 # experiment with 20 labels (2 per class): how do the two accuracies move?
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# d_star_smoothed = 0.45   # 0.9 * p / (2 p)
-# is_by_hand = 2.0         # exp(log 2)
-#
-# def my_minibatch_o(f, T):
-#     M = torch.einsum("na,abc->nbc", f, T)                     # (N, B, C)
-#     l1 = (M[:, None] - M[None]).abs().sum(-1)                 # (N, N, B): ||M_i,b - M_j,b||_L1
-#     return torch.exp(-l1).sum(1) - 1                          # without j = i, which adds exp(0) = 1
-#
-# def my_d_loss_smoothed(d_real, d_fake, alpha=0.9):
-#     loss_real = alpha * F.softplus(-d_real) + (1 - alpha) * F.softplus(d_real)
-#     return loss_real.mean() + F.softplus(d_fake).mean()
-# ```
-# </details>
 #
 # ## References
 #

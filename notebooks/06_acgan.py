@@ -637,16 +637,22 @@ for c in (worst, best):
 # and `my_L_C(c_real, y_real, c_fake, y_fake)` from class logits $(B, K)$ and labels $(B,)$, each a batch mean as
 # above. (Try not to scroll up.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_L_S(s_real, s_fake):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return -F.softplus(-s_real).mean() - F.softplus(s_fake).mean()
+    ### END SOLUTION
 
 
 def my_L_C(c_real, y_real, c_fake, y_fake):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return -F.cross_entropy(c_real, y_real) - F.cross_entropy(c_fake, y_fake)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 gen_ex = torch.Generator().manual_seed(6)
 s_r, s_f = torch.randn(5, generator=gen_ex), torch.randn(5, generator=gen_ex)
 c_r, c_f = torch.randn(5, 4, generator=gen_ex), torch.randn(5, 4, generator=gen_ex)
@@ -664,17 +670,26 @@ check(my_L_C(c_r, y_r, c_f, y_f), acgan.class_log_likelihood(c_r, y_r, c_f, y_f)
 # source term $\log(1 - \sigma(a))$ with respect to the logit $a$? Compare with the non-saturating
 # $-\log \sigma(a)$, whose derivative there is $-(1 - 0.01) = -0.99$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_G_loss_saturating(s_fake, c_fake, y_fake):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return F.cross_entropy(c_fake, y_fake) - F.softplus(s_fake).mean()
+    ### END SOLUTION
 
 
 d_saturating = None  # your answer (a float): d/da log(1 - sigmoid(a)) where sigmoid(a) = 0.01
+### BEGIN SOLUTION
+d_saturating = -0.01  # = -sigmoid(a): almost no gradient when D is sure
+### END SOLUTION
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import sealed
+
 check(my_G_loss_saturating(s_f, c_f, y_f), acgan.g_loss(s_f, c_f, y_f, saturating=True), "saturating G loss",
       hint="-(L_C - L_S) without the real terms: the fake class cross-entropy plus mean log(1 - sigmoid(s_fake)).")
-check(d_saturating, -0.01, "saturating gradient", hint="d/da log(1 - sigmoid(a)) = -sigmoid(a).");
+check(d_saturating, sealed("87ab02723d2de774"), "saturating gradient",
+      hint="Differentiate log(1 - sigmoid(a)) with sigmoid'(a) = sigmoid(a) (1 - sigmoid(a)).");
 
 
 # %% [markdown]
@@ -683,12 +698,16 @@ check(d_saturating, -0.01, "saturating gradient", hint="d/da log(1 - sigmoid(a))
 # generated ≤ real (class by class), and the paper's share of classes whose generated value is below the
 # **highest** real value.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def diversity_shares(gen, real):
-    return None  # your code here: (share class by class, share below the highest real class)
+    # returns (share class by class, share below the highest real class)
+    ### BEGIN SOLUTION
+    n = len(gen)
+    return (sum(g <= r for g, r in zip(gen, real)) / n, sum(g < max(real) for g in gen) / n)
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 gen_ms, real_ms = [0.10, 0.30, 0.20, 0.05, 0.26], [0.12, 0.25, 0.20, 0.08, 0.18]
 check(diversity_shares(gen_ms, real_ms), [0.8, 0.6], "diversity shares",
       hint="Count gen[k] <= real[k] over k, and gen[k] < max(real); divide both by the number of classes.");
@@ -698,26 +717,6 @@ check(diversity_shares(gen_ms, real_ms), [0.8, 0.6], "diversity shares",
 # the class grid, the accuracies and the diversity share at the same number of steps. Then remove the fake half of
 # $L_C$ from $D$'s loss (so $D$'s class head learns only from real images): does the gap between the class head's
 # accuracy on real and on generated images shrink, and does the domain classifier's accuracy on samples change?
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# def my_L_S(s_real, s_fake):
-#     return -F.softplus(-s_real).mean() - F.softplus(s_fake).mean()
-#
-# def my_L_C(c_real, y_real, c_fake, y_fake):
-#     return -F.cross_entropy(c_real, y_real) - F.cross_entropy(c_fake, y_fake)
-#
-# def my_G_loss_saturating(s_fake, c_fake, y_fake):
-#     return F.cross_entropy(c_fake, y_fake) - F.softplus(s_fake).mean()
-#
-# d_saturating = -0.01   # = -sigmoid(a): almost no gradient when D is sure
-#
-# def diversity_shares(gen, real):
-#     n = len(gen)
-#     return (sum(g <= r for g, r in zip(gen, real)) / n, sum(g < max(real) for g in gen) / n)
-# ```
-# </details>
 #
 # ## References
 #

@@ -589,12 +589,14 @@ plt.show()
 # $(B, m F, \dots)$ out, where packed sample $b$ is samples $bm, \dots, bm + m - 1$ concatenated along axis 1. The
 # check packs a batch of 2D points and a batch of images.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_pack(x, m):
-    return None  # your code here
+    ### BEGIN SOLUTION
+    return x.reshape(x.shape[0] // m, m * x.shape[1], *x.shape[2:])
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(0)
 pts_ex, img_ex = torch.randn(12, 2, generator=g_ex), torch.randn(6, 3, 4, 4, generator=g_ex)
 got = my_pack(pts_ex, 3), my_pack(img_ex, 2)
@@ -608,12 +610,17 @@ check(None if got[0] is None else torch.cat([got[0].flatten(), got[1].flatten()]
 # mode, $q = \text{counts} / \sum \text{counts}$ and $\mathrm{KL}(q \,\|\, \text{uniform}) = \sum_{k: q_k > 0} q_k \log(K q_k)$.
 # Modes with no samples contribute 0 (the limit of $q \log q$).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_reverse_kl(counts):
-    return None  # your code here: a float
+    # returns a float
+    ### BEGIN SOLUTION
+    q = counts.double() / counts.sum()
+    q = q[q > 0]
+    return float((q * torch.log(len(counts) * q)).sum())
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 counts_ex = torch.tensor([300, 0, 150, 50, 0, 0, 250, 250])
 expected = sum(c / 1000 * math.log(8 * c / 1000) for c in counts_ex.tolist() if c > 0)
 check(my_reverse_kl(counts_ex), expected, "reverse KL",
@@ -625,12 +632,15 @@ check(my_reverse_kl(counts_ex), expected, "reverse KL",
 # (Euclidean distance $\le 3\sigma$) of their **nearest** mode centre $(K, 2)$. The check compares with
 # `gan_utils.metrics.mixtures.mode_stats` on samples of the ring, some of them pushed off the modes.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_high_quality(samples, centers, std):
-    return None  # your code here: a float in [0, 1]
+    # returns a float in [0, 1]
+    ### BEGIN SOLUTION
+    return float((torch.cdist(samples, centers).min(1).values <= 3 * std).float().mean())
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(1)
 x_ex = ring.sample(500, generator=g_ex) + (torch.rand(500, 1, generator=g_ex) < 0.3) * 0.05   # 30% pushed by 0.05
 check(my_high_quality(x_ex, ring.centers, ring.std), mode_stats(x_ex, ring.centers, ring.std).high_quality,
@@ -641,22 +651,6 @@ check(my_high_quality(x_ex, ring.centers, ring.std), mode_stats(x_ex, ring.cente
 # paper's learning rate $10^{-4}$ without decay. Which of our conclusions change? Then repeat stacked MNIST in the
 # paper's Table 3 setting, with $D$ a quarter of $G$'s width (`ndf=cfg.sm_width // 4`), with and without packing,
 # over a few seeds: does the GAN collapse now, and does packing recover the modes?
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# def my_pack(x, m):
-#     return x.reshape(x.shape[0] // m, m * x.shape[1], *x.shape[2:])
-#
-# def my_reverse_kl(counts):
-#     q = counts.double() / counts.sum()
-#     q = q[q > 0]
-#     return float((q * torch.log(len(counts) * q)).sum())
-#
-# def my_high_quality(samples, centers, std):
-#     return float((torch.cdist(samples, centers).min(1).values <= 3 * std).float().mean())
-# ```
-# </details>
 #
 # ## References
 #

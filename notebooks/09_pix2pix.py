@@ -684,12 +684,15 @@ compare(len(test) - 1)  # static fallback: the last held-out pair
 # $D$'s patch logits (average over every patch) plus `lambda_L1` times the mean absolute error. Return the total
 # only. Without `g_loss_pix2pix`, please.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_g_loss(d_fake, y_fake, y, lambda_L1=100.0):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return F.softplus(-d_fake).mean() + lambda_L1 * (y_fake - y).abs().mean()
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(0)
 d_f, y_f, y_t = torch.randn(2, 1, 6, 6, generator=g), torch.rand(2, 3, 8, 8, generator=g), torch.rand(2, 3, 8, 8, generator=g)
 got = [my_g_loss(d_f, y_f, y_t, lam) for lam in (100.0, 0.0)]
@@ -703,29 +706,40 @@ check(None if got[0] is None else [float(v) for v in got], [float(g_loss_pix2pix
 # `(kernel, stride, padding)` layers to a side `n`. The check compares it with `patch_output_size` for the 70×70
 # D at several sizes; 256 px must give the paper's 30×30 patches.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def logit_map_side(n, layers):
-    return None  # your code here: an int
+    # returns an int
+    ### BEGIN SOLUTION
+    for k, s, p in layers:
+        n = (n + 2 * p - k) // s + 1
+    return n
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+from gan_utils.exercises import check_function
+
 D70 = PatchDiscriminator(6, 64, n_layers=3)
 layers70 = [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in D70.modules() if isinstance(m, nn.Conv2d)]
-check(None if logit_map_side(256, layers70) is None else [logit_map_side(n, layers70) for n in (256, 128, 64, 100)],
-      [patch_output_size(D70, (n, n))[0] for n in (256, 128, 64, 100)], "logit map side",
-      hint="Loop over the layers and update n = (n + 2 * p - k) // s + 1 each time.");
+check_function(logit_map_side, lambda n, layers: patch_output_size(D70, (n, n))[0],  # the real D's map, measured
+               [(n, layers70) for n in (256, 128, 64, 100)], "logit map side",
+               hint="Loop over the layers and apply the formula above to n once per layer, in order.");
 
 
 # %% [markdown]
 # **Exercise 3.** Per-pixel accuracy, the first column of the table: the share of pixels whose predicted class
 # equals the target's, **not counting** pixels whose target is `ignore_index` (void).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_pixel_accuracy(pred, target, ignore_index):
-    return None  # your code here: a float
+    # returns a float
+    ### BEGIN SOLUTION
+    keep = target != ignore_index
+    return (pred[keep] == target[keep]).float().mean().item()
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(1)
 p_ids, t_ids = torch.randint(0, 4, (3, 16, 16), generator=g), torch.randint(0, 4, (3, 16, 16), generator=g)
 p_ids[0] = t_ids[0]                                   # one image predicted perfectly
@@ -741,23 +755,6 @@ check(my_pixel_accuracy(p_ids, t_ids, 0), pixel_accuracy(p_ids, t_ids, 4, ignore
 # **Exercise 5 (open).** Run `G_full` in eval mode (`G_full.eval()`: dropout off, running batch-norm statistics)
 # instead of the paper's test mode, and compare the scores. Then try the other direction, photo → label map
 # (`pairs.photo_to_label()`), which the paper also trains: there L1 alone does well. Why?
-#
-# <details><summary>Solutions</summary>
-#
-# ```python
-# def my_g_loss(d_fake, y_fake, y, lambda_L1=100.0):
-#     return F.softplus(-d_fake).mean() + lambda_L1 * (y_fake - y).abs().mean()
-#
-# def logit_map_side(n, layers):
-#     for k, s, p in layers:
-#         n = (n + 2 * p - k) // s + 1
-#     return n
-#
-# def my_pixel_accuracy(pred, target, ignore_index):
-#     keep = target != ignore_index
-#     return (pred[keep] == target[keep]).float().mean().item()
-# ```
-# </details>
 #
 # ## References
 #

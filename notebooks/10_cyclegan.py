@@ -699,12 +699,15 @@ explore(scene=len(x_test) - 1)  # static fallback: a still from another street
 # **Exercise 1.** Write $D$'s LSGAN loss as the reference code computes it: the mean of $(D(y) - 1)^2$ over real
 # patch scores plus the mean of $D(G(x))^2$ over fake ones, **halved**.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def d_loss_lsgan_halved(d_real, d_fake):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return 0.5 * ((d_real - 1).square().mean() + d_fake.square().mean())
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(1)
 d_r, d_f = torch.randn(2, 1, 6, 6, generator=g), torch.randn(2, 1, 6, 6, generator=g)
 got = d_loss_lsgan_halved(d_r, d_f)
@@ -717,12 +720,15 @@ check(None if got is None else float(got), 0.5 * float(losses.d_loss_lsgan(d_r, 
 # domain: both cycles, each a mean absolute difference. The check uses two tiny "generators" (plain functions) on
 # fixed inputs.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def full_cycle_loss(G_, F_, x, y):
-    return None  # your code here: a scalar tensor
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    return (F_(G_(x)) - x).abs().mean() + (G_(F_(y)) - y).abs().mean()
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 G_toy, F_toy = (lambda t: 2 * t + 1), (lambda t: 0.5 * t)  # F_toy(G_toy(x)) = x + 0.5: off by 0.5 everywhere
 x_fix, y_fix = torch.linspace(-1, 1, 12).view(1, 3, 2, 2), torch.linspace(1, -1, 12).view(1, 3, 2, 2)
 got = full_cycle_loss(G_toy, F_toy, x_fix, y_fix)
@@ -736,12 +742,21 @@ check(None if got is None else float(got), 0.5 + 1.0, "cycle loss",  # G_toy(F_t
 # `images` in place. While `len(images) < pool_size`: store the fake, return it. Otherwise, if `u < 0.5`: return
 # `images[i]` and put the fake in slot `i`; else return the fake and leave the pool alone.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def pool_query(images, fake, pool_size, u, i):
-    return None  # your code here: a tensor; update `images` in place
+    # returns a tensor; update `images` in place
+    ### BEGIN SOLUTION
+    if len(images) < pool_size:
+        images.append(fake)
+        return fake
+    if u < 0.5:
+        old, images[i] = images[i], fake
+        return old
+    return fake
+    ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 imgs, out = [], []
 for t, (u, i) in enumerate([(0.9, 0), (0.1, 1), (0.3, 0), (0.7, 1), (0.2, 1), (0.4, 0)]):
     r = pool_query(imgs, torch.tensor(float(t)), 2, u, i)
@@ -760,26 +775,6 @@ check(None if None in out else out + [float(v) for v in imgs], [0, 1, 0, 3, 1, 2
 # the same noise on a real photo fed to $F$.
 
 # %% [markdown]
-# <details><summary>Solutions</summary>
-#
-# ```python
-# def d_loss_lsgan_halved(d_real, d_fake):
-#     return 0.5 * ((d_real - 1).square().mean() + d_fake.square().mean())
-#
-# def full_cycle_loss(G_, F_, x, y):
-#     return (F_(G_(x)) - x).abs().mean() + (G_(F_(y)) - y).abs().mean()
-#
-# def pool_query(images, fake, pool_size, u, i):
-#     if len(images) < pool_size:
-#         images.append(fake)
-#         return fake
-#     if u < 0.5:
-#         old, images[i] = images[i], fake
-#         return old
-#     return fake
-# ```
-# </details>
-#
 # ## References
 #
 # * J.-Y. Zhu, T. Park, P. Isola, A. A. Efros. *Unpaired Image-to-Image Translation using Cycle-Consistent

@@ -8,6 +8,9 @@ Slow (each notebook executes); `make notebooks` runs it beside tests/test_notebo
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -41,3 +44,31 @@ def test_student_copy_fails_only_with_not_implemented(notebook: Path, tmp_path: 
             free.append(f"cell {i} ({mark['grade_id']})")
     assert not wrong, f"{notebook.name}: errors other than NotImplementedError in exercise cells:\n" + "\n".join(wrong)
     assert not free, f"{notebook.name}: check cells that pass without an answer: {free}"
+
+
+AUTOGRADED = "02_conditional_gan"  # the quickest notebook in fast mode
+
+
+def test_nbgrader_autograde_gives_full_points_to_the_instructor_answers(tmp_path: Path) -> None:
+    """Real nbgrader: generate_assignment on the instructor copy, then autograde an answered student copy."""
+    from nbgrader.api import Gradebook
+
+    src = REPO / "notebooks" / f"{AUTOGRADED}.ipynb"
+    if not (REPO / "student" / src.name).exists():
+        pytest.skip(f"no student copy of {AUTOGRADED}")
+    bindir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "GAN_MODE": "fast",
+           "GAN_DATA": "synthetic", "GAN_CKPT_DIR": str(tmp_path / "ckpt"), "MPLBACKEND": "Agg"}
+    (tmp_path / "source" / "a1").mkdir(parents=True)
+    (tmp_path / "source" / "a1" / src.name).write_bytes(src.read_bytes())
+    run = lambda *args: subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
+    made = run("-m", "nbgrader", "generate_assignment", "a1")
+    assert made.returncode == 0, made.stderr[-3000:]
+    filled = run(str(REPO / "tools" / "make_student.py"), "--filled", str(tmp_path / "submitted" / "alice" / "a1"),
+                 str(src))
+    assert filled.returncode == 0, filled.stderr[-3000:]
+    graded = run("-m", "nbgrader", "autograde", "a1")
+    assert graded.returncode == 0, graded.stderr[-3000:]
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        sub = gb.find_submission("a1", "alice")
+        assert sub.max_score > 0 and sub.score == sub.max_score, f"autograde gave {sub.score} of {sub.max_score}"

@@ -78,7 +78,9 @@ def _load_checkpoint(path: Path, arch: dict[str, int], info: DistInfo) -> dict |
     if not path.exists():
         return None
     state = load_safe(path, map_location=info.device)
-    saved = state.get("extra", {}).get("arch", {})
+    saved = state.get("extra", {}).get("arch")
+    if saved is None:  # a notebook's Trainer checkpoint: the weights' shapes are checked when they are loaded
+        return state
     if {k: saved.get(k) for k in ARCH_KEYS} != arch:
         raise SystemExit(f"The checkpoint {shown_path(path)} was written with {saved}, but this run asks for {arch}. "
                          "Pass the same --ch/--z-dim/--shared-dim, or another --ckpt-dir to start afresh.")
@@ -104,13 +106,18 @@ def main(argv: list[str] | None = None) -> int:
     path = args.ckpt_dir / CHECKPOINT_FILE
     state = _load_checkpoint(path, arch, info)
     if state is not None:
-        for name, model in (("G", G), ("D", D), ("G_ema", G_ema)):
-            model.load_state_dict(state["models"][name])
-        opt_G.load_state_dict(state["optimizers"]["G"])
-        opt_D.load_state_dict(state["optimizers"]["D"])
+        try:
+            for name, model in (("G", G), ("D", D), ("G_ema", G_ema)):
+                model.load_state_dict(state["models"][name])
+            opt_G.load_state_dict(state["optimizers"]["G"])
+            opt_D.load_state_dict(state["optimizers"]["D"])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise SystemExit(f"The checkpoint {shown_path(path)} does not fit a BigGAN with {arch} ({e!s:.200}). "
+                             "Pass the sizes it was trained with, or another --ckpt-dir to start afresh.") from e
         history.load_state_dict(state["history"])
         step, seconds = int(state["step"]), float(state["seconds"])
-        extra = state["extra"]
+        extra = {"batches_seen": args.n_D * step, "batch": args.batch, "world_size": "1 (a notebook's Trainer)",
+                 **state.get("extra", {})}
         batches_seen = int(extra["batches_seen"])
         if extra["batch"] != args.batch:
             print_main(info, f"Resuming with the checkpoint's global batch {extra['batch']} (not {args.batch}).")

@@ -1,0 +1,713 @@
+# %% [markdown]
+# # 13 · BigGAN: large-scale class-conditional GANs, and training on many processes
+#
+# **Paper:** Andrew Brock, Jeff Donahue, Karen Simonyan. *Large Scale GAN Training for High Fidelity Natural Image
+# Synthesis.* ICLR 2019. [arXiv:1809.11096](https://arxiv.org/abs/1809.11096)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/13_biggan.ipynb)
+#
+# | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
+# |---|---|---|---|
+# | `fast` | CI smoke test: tiny networks, a few dozen steps, same code | TIME_FAST | ≈ 30 s (estimate) |
+# | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, SIZE_DEFAULT; truncation curve, EMA vs raw G, a batch/width sweep, a 2-process torchrun run | TIME_DEFAULT | ≈ 5 min (estimate) |
+# | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | ≈ 10 h on one T4 (estimate); use `torchrun` on several GPUs (see the end) |
+#
+# The outputs you see come from a `default` run on real data: the CIFAR-10 test split as JPEGs (10,000 images,
+# 1,000 per class), of which 8,000 train the GAN and 2,000 are held out for the measurements.
+
+# %% [markdown]
+# ## What you will learn
+#
+# * BigGAN's recipe, piece by piece: **spectral norm** in both networks, the **hinge loss**, **two $D$ steps per $G$
+#   step**, **class-conditional batch norm** fed by one **shared class embedding**, **skip-z** (a chunk of $z$ into
+#   every block), **orthogonal initialisation** and the **orthogonal regulariser**;
+# * an **exponential moving average** (EMA) of $G$'s weights, measured against the raw $G$;
+# * the **truncation trick**: sampling $z$ from a truncated normal trades variety for quality, and the curve of
+#   IS and FID against the threshold shows the trade;
+# * what "scale" costs: a small **batch and width sweep** with its time per step measured;
+# * how to leave one process behind: the same model, loss and step run under **`torchrun`** with
+#   DistributedDataParallel, and this notebook loads the checkpoint that script writes.
+#
+# **What changes from notebook 06.** AC-GAN fed the class to $G$ as a one-hot input and asked $D$ to *classify*.
+# BigGAN feeds the class to **every** layer of $G$ through the gains and biases of its batch norms, and $D$ takes the
+# class as an input and *projects* it onto its features (the projection discriminator). The rest is a catalogue of
+# stabilisers that let the model grow: the paper's point is that GANs get much better when made bigger, as long as
+# training stays stable.
+
+# %% [markdown]
+# ## Setup
+#
+# The Colab cell installs the course package on Colab only.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # True only on Colab
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+
+# %%
+import shutil
+import time
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import spectral_norm
+
+import gan_utils
+from gan_utils.checkpoints import load_module
+from gan_utils.data.cifar import load_cifar10
+from gan_utils.exercises import check
+from gan_utils.metrics.classifier import get_domain_classifier
+from gan_utils.metrics.fid_is import conditional_accuracy, domain_fid, domain_inception_score
+from gan_utils.models import biggan as bg
+from gan_utils.nn.normalization import ConditionalBatchNorm2d
+from gan_utils.training import Trainer
+from gan_utils.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.widgets import interact
+
+# %% [markdown]
+# Sizes per mode; only these change between `fast`, `default` and `full`. `ch` is the width (every block has
+# $4 \cdot$ `ch` channels), `batch` the batch of every $D$ and $G$ step, `steps` the number of $G$ steps (each
+# with `n_D` = 2 $D$ steps). `n_eval` samples enter every IS and FID; `sweep_steps` is the length of each run in
+# the batch/width sweep, and `ddp_steps` of each run of the torchrun script. The paper's values are in the comment.
+
+# %%
+SIZES = {  # paper, ImageNet 128 px: batch 2048, ch 96, 2 D steps, EMA 0.9999, z 120; BigGAN-PyTorch CIFAR: ch 64
+    "fast":    dict(steps=20, batch=16, ch=4, ema_decay=0.9, ema_start=5, sample_every=10, clf_epochs=1,
+                    n_eval=200, sweep=[(2, 16), (4, 16)], sweep_steps=4, ddp_steps=3, std_batches=2),
+    "default": dict(steps=1_800, batch=32, ch=8, ema_decay=0.995, ema_start=300, sample_every=250, clf_epochs=5,
+                    n_eval=2_000, sweep=[(4, 32), (8, 32), (8, 64), (16, 32)], sweep_steps=100, ddp_steps=20,
+                    std_batches=20),
+    "full":    dict(steps=50_000, batch=64, ch=64, ema_decay=0.9999, ema_start=1_000, sample_every=2_500,
+                    clf_epochs=15, n_eval=10_000, sweep=[(32, 64), (64, 64), (64, 128), (96, 64)],
+                    sweep_steps=2_000, ddp_steps=200, std_batches=50),
+}
+cfg = gan_utils.setup(seed=0, sizes=SIZES, name="13_biggan")
+device = cfg.device
+
+# %% [markdown]
+# ## The idea
+#
+# BigGAN does not change the GAN objective. It starts from SA-GAN (a ResNet GAN with spectral norm, the hinge loss,
+# conditional BN in $G$ and a projection $D$) and asks what happens when the batch grows from 256 to 2048 and the
+# width by half. The answer, on ImageNet at 128×128: Inception score from 52.5 to 166.5. Three findings make that
+# possible and are what this notebook builds.
+#
+# **1. The hinge loss, with spectral norm.** $D$ outputs an unbounded score, and the losses are
+#
+# $$
+# L_D = \mathbb{E}_{x}\big[\max(0,\, 1 - D(x, y))\big] + \mathbb{E}_{z}\big[\max(0,\, 1 + D(G(z, y), y))\big],
+# \qquad L_G = -\mathbb{E}_{z}\big[D(G(z, y), y)\big].
+# $$
+#
+# $D$ stops pushing on a real image once its score is above 1, and on a fake once it is below −1: only the
+# examples near the margin teach it. Spectral norm divides every weight matrix by its largest singular value, so
+# every layer is 1-Lipschitz and $D$'s scores cannot explode.
+#
+# **2. Conditioning everywhere, cheaply.** Each batch norm in $G$ gets its gain and bias from the class:
+# $\text{BN}(h) \cdot (1 + W_\gamma\, c) + W_\beta\, c$. One **shared embedding** $e(y)$ serves every layer, and
+# with **skip-z** the vector $c$ of block $i$ is $[e(y), z_i]$, where $z_i$ is the $i$-th chunk of $z$. $D$ scores
+# $D(x, y) = w^\top h(x) + e_D(y)^\top h(x)$ (the projection).
+#
+# **3. The truncation trick, made safe by an orthogonal regulariser.** Train with $z \sim \mathcal N(0, I)$, sample
+# with a normal truncated at a threshold $\tau$. A small $\tau$ keeps $z$ near the mode, which the paper finds gives
+# better images of less variety. For $G$ to behave well on truncated $z$, the paper adds
+#
+# $$
+# R_\beta(W) = \beta \,\big\| W W^\top \odot (\mathbf 1 - I) \big\|_F^2, \qquad \beta = 10^{-4},
+# $$
+#
+# which pushes the filters (rows of $W$) towards being orthogonal to each other, without fixing their norms.
+#
+# ```
+#  z (128) ─ split into 4 chunks ─ z0 ─ SN-Linear ─ 4×4 ─ GBlock ─ 8×8 ─ GBlock ─ 16×16 ─ GBlock ─ 32×32 ─ BN, ReLU, conv ─ tanh
+#  y ─ shared embedding e(y) ─┬─ [e(y), z1] ─────────────────┘           │                  │
+#                             ├─ [e(y), z2] ─────────────────────────────┘                  │
+#                             └─ [e(y), z3] ────────────────────────────────────────────────┘
+#  (every GBlock: cBN, ReLU, upsample, conv 3×3, cBN, ReLU, conv 3×3, plus an upsampled 1×1-conv shortcut)
+# ```
+#
+# | setting | paper (ImageNet 128 px) | this notebook (`default`) |
+# |---|---|---|
+# | $G$, $D$ | ResNet blocks, self-attention at 64 px, width `ch` 96 | BigGAN-PyTorch's 32-px layout, no attention, `ch` 8 |
+# | batch | 2,048 | 32 |
+# | $D$ steps per $G$ step | 2 | 2 |
+# | learning rates ($G$ / $D$), Adam $\beta$ | 5e-5 / 2e-4, (0, 0.999) | 2e-4 / 2e-4 (BigGAN-PyTorch's CIFAR rates), (0, 0.999) |
+# | EMA decay | 0.9999 | 0.995, from step 300 |
+# | orthogonal regulariser $\beta$ | 1e-4 | 1e-4 |
+# | $z$ | 120 (skip-z: 6 chunks of 20) | 128 (skip-z: 4 chunks of 32) |
+
+# %% [markdown]
+# ## Data
+#
+# CIFAR-10 as in notebooks 03 and 06: 32×32 colour images in 10 classes, held in memory. The same 2,000 images that
+# the course's CIFAR domain classifier holds out stay out of training, and serve as the real side of every FID.
+
+# %%
+cifar = load_cifar10(**cfg.data_kwargs)
+n_test = min(2_000, len(cifar) // 5)                # the domain classifier's hold-out rule
+train_set, test_set = cifar.split(n_test, cfg.seed)
+K = len(cifar.classes)
+print(f"{K} classes: {', '.join(cifar.classes)}; {len(train_set):,} training images, {len(test_set):,} held out")
+rows = torch.stack([torch.nonzero(train_set.labels == k)[:10, 0] for k in range(K)])  # (K, 10)
+show_grid(train_set.to_float(rows.flatten()), nrow=10, title=f"{cifar.source} data, one row per class",
+          figsize=(6, 6))
+plt.show()
+
+# %% [markdown]
+# ## Building blocks
+#
+# **Spectral norm.** PyTorch has it as a parametrization: the layer keeps an unnormalised weight $W$ and, at every
+# forward pass in training mode, runs one step of power iteration to estimate $\sigma(W)$, its largest singular
+# value, then uses $W / \sigma(W)$. A check: after a few forward passes the largest singular value of the weight
+# the layer uses is 1, whatever the scale of $W$.
+
+# %%
+layer = spectral_norm(nn.Linear(16, 8))
+with torch.no_grad():
+    layer.parametrizations.weight.original.mul_(5.0)     # make W large
+    for _ in range(20):                                 # each training forward refines the estimate of sigma(W)
+        layer(torch.randn(4, 16))
+print(f"sigma(W) = {torch.linalg.matrix_norm(layer.parametrizations.weight.original, 2):.2f}, "
+      f"sigma(W / sigma) = {torch.linalg.matrix_norm(layer.weight, 2):.4f}")
+
+# %% [markdown]
+# **Class-conditional batch norm.** Batch norm without its own gain and bias, then a gain $1 + W_\gamma c$ and a bias
+# $W_\beta c$ computed from the condition $c$ for each example. Written out:
+
+# %%
+class CondBN(nn.Module):
+    def __init__(self, num_features, cond_dim):
+        super().__init__()
+        self.bn = nn.BatchNorm2d(num_features, affine=False)
+        self.gain = spectral_norm(nn.Linear(cond_dim, num_features, bias=False), eps=1e-6)
+        self.bias = spectral_norm(nn.Linear(cond_dim, num_features, bias=False), eps=1e-6)
+
+    def forward(self, x, c):                                   # x (B, C, H, W), c (B, cond_dim)
+        gamma = 1 + self.gain(c)[:, :, None, None]             # (B, C, 1, 1)
+        return self.bn(x) * gamma + self.bias(c)[:, :, None, None]
+
+
+# %% [markdown]
+# A shape check, and the promotion check: `gan_utils.nn.normalization.ConditionalBatchNorm2d` is the same layer
+# (with clear errors for wrong shapes), and BigGAN's generator is built from it. Its statistics come from an inner
+# `nn.BatchNorm2d`, so that `nn.SyncBatchNorm.convert_sync_batchnorm` turns it into BigGAN's cross-replica BN when
+# training runs on several GPUs (the end of this notebook).
+
+# %%
+cbn, cbn_lib = CondBN(6, 10), ConditionalBatchNorm2d(6, 10)
+cbn_lib.load_state_dict(cbn.state_dict())
+h, c = torch.randn(4, 6, 8, 8), torch.randn(4, 10)          # (B, C, H, W), (B, cond_dim)
+out = cbn(h, c)                                              # (4, 6, 8, 8)
+assert out.shape == h.shape and torch.allclose(out, cbn_lib(h, c), atol=1e-6)
+print("conditional BN:", tuple(out.shape), "| gan_utils.nn.normalization.ConditionalBatchNorm2d matches")
+
+# %% [markdown]
+# **The generator.** `bg.Generator` puts the pieces together as in the diagram above: the shared embedding
+# `G.shared`, $z$ split into `G.n_chunks` chunks, one `GBlock` (two conditional BNs, two 3×3 convs, nearest-neighbour
+# upsampling, a 1×1-conv shortcut) per doubling from 4×4 to 32×32, spectral norm on every conv and linear layer,
+# and orthogonal initialisation. One block, to see the conditioning in place:
+
+# %%
+G = bg.Generator(ch=cfg.ch).to(device)
+print(G.blocks[0])
+z, y = torch.randn(K, G.z_dim, device=device), torch.arange(K, device=device)   # (10, 128), (10,)
+x_fake = G(z, y)                                                                 # (10, 3, 32, 32)
+print(f"G(z, y): {tuple(x_fake.shape)}; z in {G.n_chunks} chunks of {G.chunk}; "
+      f"cBN condition = shared embedding ({G.shared.embedding_dim}) + one chunk = {G.blocks[0].bn1.cond_dim}")
+
+# %% [markdown]
+# **The discriminator** mirrors it: four ResNet blocks (the first two halve the size), ReLU, a sum over positions to
+# a feature vector $h(x)$, and the projection head $w^\top h + e_D(y)^\top h$. There is no batch norm in $D$, which
+# will matter when we train on several processes.
+
+# %%
+D = bg.Discriminator(ch=cfg.ch).to(device)
+d_out = D(x_fake, y)                                                             # (10,)
+n_params = lambda m: sum(p.numel() for p in m.parameters())
+print(f"D(x, y): {tuple(d_out.shape)}; G {n_params(G) / 1e6:.2f}M, D {n_params(D) / 1e6:.2f}M parameters "
+      f"(BigGAN at 128 px: about 70M and 88M)")
+
+# %% [markdown]
+# **Orthogonal initialisation.** Every weight starts as a (semi-)orthogonal matrix: the rows of a conv weight,
+# flattened to (out, in·3·3), are orthonormal. A check on one layer of $D$:
+
+# %%
+w = D.blocks[1].conv1.parametrizations.weight.original.flatten(1)          # (4ch, 4ch * 9)
+print(f"max |W W^T - I| = {(w @ w.t() - torch.eye(len(w), device=device)).abs().max():.1e}")
+
+# %% [markdown]
+# ## Losses and the regulariser
+#
+# The hinge losses, and a hand check: with $D$ scores $(2, 0.5)$ on real images and $(-2, 0.5)$ on fakes,
+# $L_D = \tfrac12(0 + 0.5) + \tfrac12(0 + 1.5) = 1.0$ and $L_G = -\tfrac12(-2 + 0.5) = 0.75$. The real image at 2 and
+# the fake at −2 are beyond the margin and contribute nothing.
+
+# %%
+def L_D(d_real, d_fake):
+    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+
+
+def L_G(d_fake):
+    return -d_fake.mean()
+
+
+d_real_ex, d_fake_ex = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
+print(f"L_D = {L_D(d_real_ex, d_fake_ex):.3f}, L_G = {L_G(d_fake_ex):.3f}")
+assert torch.isclose(L_D(d_real_ex, d_fake_ex), bg.d_hinge_loss(d_real_ex, d_fake_ex))
+assert torch.isclose(L_G(d_fake_ex), bg.g_hinge_loss(d_fake_ex))
+
+# %% [markdown]
+# **The orthogonal regulariser** on one matrix, checked by hand: for $W = \begin{pmatrix}1 & 1\\ 0 & 1\end{pmatrix}$,
+# $W W^\top = \begin{pmatrix}2 & 1\\ 1 & 1\end{pmatrix}$; the off-diagonal entries square and sum to 2, so
+# $R_\beta = 2\beta$. A conv weight is flattened to (out, in·k·k) first. `bg.ortho_reg(model, beta)` sums it over
+# every weight of a model, leaving out biases and the shared embedding, as BigGAN-PyTorch does.
+
+# %%
+def R_beta(W, beta=1e-4):
+    gram = W.flatten(1) @ W.flatten(1).t()                   # (out, out)
+    return beta * (gram * (1 - torch.eye(len(gram)))).square().sum()
+
+
+W_ex = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
+print(f"R_beta = {R_beta(W_ex):.1e} (hand: 2e-04)")
+lin = nn.Linear(2, 2, bias=False)
+lin.weight.data.copy_(W_ex)
+assert torch.isclose(R_beta(W_ex), bg.ortho_reg(lin, beta=1e-4))
+
+# %% [markdown]
+# **Truncated sampling.** Draw $z \sim \mathcal N(0, I)$ and redraw every entry whose magnitude exceeds $\tau$ until
+# none does. Entries already inside the threshold keep their values, so one seed gives related $z$ at different
+# thresholds, which the figures below use.
+
+# %%
+def truncated(n, dim, tau, generator):
+    z = torch.randn(n, dim, generator=generator)
+    while (z.abs() > tau).any():
+        bad = z.abs() > tau
+        z[bad] = torch.randn(int(bad.sum()), generator=generator)
+    return z
+
+
+z_t = truncated(1000, 128, 0.5, torch.Generator().manual_seed(0))
+assert torch.equal(z_t, bg.truncated_z(1000, 128, 0.5, generator=torch.Generator().manual_seed(0)))
+print(f"tau = 0.5: max |z| = {z_t.abs().max():.3f}, sd {z_t.std():.3f} (untruncated: 1)")
+
+# %% [markdown]
+# **The EMA of $G$'s weights.** After every $G$ step, $\theta_\text{EMA} \leftarrow d\,\theta_\text{EMA} +
+# (1 - d)\,\theta$ with decay $d$ (0.9999 in the paper). The averaged $G$ never trains; it is the one the paper
+# samples from. `bg.ema_update` does this for the parameters and copies the buffers; before `ema_start` it just
+# copies $G$. Because an average of weights needs its own batch-norm statistics, BigGAN re-estimates them before
+# sampling ("standing statistics", `bg.standing_stats`): the running means and variances are recomputed as plain
+# averages over a few batches of fresh samples.
+
+# %% [markdown]
+# ## Training
+#
+# One BigGAN step, `bg.train_step`: two $D$ steps, each on a fresh real batch and fresh fakes (real and fake go
+# through $D$ in one call), then one $G$ step on $L_G + R_\beta$, then the EMA update. This is the exact function
+# the torchrun script calls, once per process. Adam with $\beta_1 = 0$, as in the paper.
+
+# %%
+torch.manual_seed(cfg.seed)
+G, D = bg.Generator(ch=cfg.ch).to(device), bg.Discriminator(ch=cfg.ch).to(device)
+G_ema = bg.make_ema(G)
+opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6)
+opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6)
+
+
+def noise(n):
+    return torch.randn(n, G.z_dim, device=device), torch.randint(0, K, (n,), device=device)   # z, y_fake
+
+
+def biggan_step(step):
+    decay = cfg.ema_decay if step >= cfg.ema_start else 0.0    # copy G until the EMA starts
+    return bg.train_step(G, D, opt_G, opt_D, lambda: train_set.batch(cfg.batch), noise, n_D=2, ortho_beta=1e-4,
+                         G_ema=G_ema, ema_decay=decay)
+
+
+# %% [markdown]
+# The fixed sample grid shows the EMA generator, one **row per class**, with the same $z$ down each column. Run the
+# cell again after an interruption to resume from the checkpoint.
+
+# %%
+n_cols = 10
+z_grid = torch.randn(n_cols, G.z_dim, device=device).repeat(K, 1)   # (K * n_cols, 128): same z in each column
+y_grid = torch.arange(K, device=device).repeat_interleave(n_cols)   # (K * n_cols,): one class per row
+trainer = Trainer({"G": G, "D": D, "G_ema": G_ema}, {"G": opt_G, "D": opt_D}, biggan_step, ckpt_dir=cfg.ckpt_dir,
+                  ckpt_every=500, sample_fn=lambda: G_ema(z_grid, y_grid), sample_every=cfg.sample_every)
+history = trainer.fit(cfg.steps, resume=True)
+ms_step = 1000 * trainer.seconds / max(1, len(history.steps))
+print(f"{trainer.step} G steps ({2 * trainer.step} D steps), {trainer.seconds / 60:.1f} min of training "
+      f"({ms_step:.0f} ms per G step)")
+
+# %% [markdown]
+# ## Results
+#
+# The EMA generator's class grid over training (rows in the class order above), and the losses:
+
+# %%
+plot_snapshots(history, max_cols=6, n_images=K * n_cols, nrow=n_cols, size=2.6); plt.show()
+
+# %%
+ax = plot_losses(history); ax.axhline(0, color="gray", lw=0.5); plt.show()
+tail = lambda k: sum(history.losses[k][-100:]) / len(history.losses[k][-100:])
+print(f"last 100 steps: loss_D {tail('loss_D'):.2f}, D(real) {tail('D_real'):+.2f}, D(fake) {tail('D_fake'):+.2f}, "
+      f"loss_G {tail('loss_G'):+.2f}, R_beta {tail('ortho'):.2e}")
+
+# %% [markdown]
+# PROSE_LOSSES
+#
+# ### EMA against the raw generator
+#
+# The course's CIFAR-10 domain classifier (a small CNN trained on the same 8,000 training images and cached; see
+# notebook 03) gives the yardsticks: **domain FID** against the 2,000 held-out images (lower is better) and the
+# **domain IS** (higher is better, at most 10), and the share of samples that it assigns to the class they were
+# drawn for. These are not Inception numbers and are never comparable with the paper's; the real held-out images
+# score the ceiling.
+
+# %%
+clf, clf_acc = get_domain_classifier(cifar, cfg.cache_dir, epochs=cfg.clf_epochs, seed=cfg.seed)
+y_eval = torch.arange(K, device=device).repeat_interleave(cfg.n_eval // K)   # balanced classes
+
+
+@torch.no_grad()
+def samples(gen_net, tau=None, seed=0):
+    z = bg.truncated_z(len(y_eval), gen_net.z_dim, tau, torch.Generator().manual_seed(seed), device)
+    return torch.cat([gen_net(zb, yb) for zb, yb in zip(z.split(500), y_eval.split(500), strict=True)])
+
+
+def scores(x):
+    is_mean, _ = domain_inception_score(x, clf, splits=5)
+    return {"FID": domain_fid(test_set.to_float(), x, clf), "IS": is_mean,
+            "class acc": conditional_accuracy(x, y_eval, clf)}
+
+
+# %% [markdown]
+# Both generators get standing statistics first, so that the comparison is about the weights alone. Three draws of
+# samples each (different $z$) give the spread that sampling alone causes.
+
+# %%
+G_raw = bg.standing_stats(bg.make_ema(G), n_batches=cfg.std_batches)   # a copy of the raw G
+bg.standing_stats(G_ema, n_batches=cfg.std_batches)
+x_train = train_set.to_float(torch.arange(len(y_eval)))             # real training images against the held-out
+real = {"FID": domain_fid(test_set.to_float(), x_train, clf), "IS": domain_inception_score(x_train, clf, splits=5)[0],
+        "class acc": conditional_accuracy(x_train, train_set.labels[: len(y_eval)], clf)}
+print(f"{'':14s} {'domain FID':>14s} {'domain IS':>12s} {'class acc':>11s}")
+print(f"{'real (ceiling)':14s} {real['FID']:14.1f} {real['IS']:12.2f} {100 * real['class acc']:10.1f}%")
+ema_vs_raw = {}
+for name, net in (("raw G", G_raw), ("EMA G", G_ema)):
+    runs = [scores(samples(net, seed=s)) for s in range(3)]
+    ema_vs_raw[name] = {k: torch.tensor([r[k] for r in runs]) for k in runs[0]}
+    m = ema_vs_raw[name]
+    print(f"{name:14s} {m['FID'].mean():8.1f} ± {m['FID'].std():3.1f} {m['IS'].mean():7.2f} ± {m['IS'].std():.2f}"
+          f" {100 * m['class acc'].mean():9.1f}%")
+
+# %% [markdown]
+# The real row scores `n_eval` training images the same way: the floor for FID at this sample size, and the
+# ceiling for IS and class accuracy.
+#
+# PROSE_EMA
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
+for ax, (name, net) in zip(axes, (("raw G", G_raw), ("EMA G", G_ema)), strict=True):
+    with torch.no_grad():
+        show_grid(net(z_grid, y_grid), nrow=n_cols, ax=ax, title=f"{name}, same z and classes")
+plt.show()
+
+# %% [markdown]
+# ### The truncation trick
+#
+# The same EMA generator, sampled with $z$ truncated at $\tau$ from 0.25 to 2 and without truncation. For each
+# threshold: domain FID, domain IS, and the class accuracy, over three draws.
+
+# %%
+taus = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None]
+curve = {}
+for tau in taus:
+    runs = [scores(samples(G_ema, tau, seed=s)) for s in range(3)]
+    curve[tau] = {k: torch.tensor([r[k] for r in runs]) for k in runs[0]}
+    print(f"tau {tau if tau else 'none':>4}: FID {curve[tau]['FID'].mean():6.1f} ± {curve[tau]['FID'].std():4.1f}, "
+          f"IS {curve[tau]['IS'].mean():5.2f} ± {curve[tau]['IS'].std():.2f}, "
+          f"class acc {100 * curve[tau]['class acc'].mean():5.1f}%")
+
+# %% [markdown]
+# The paper plots IS against FID as $\tau$ goes down (its Figure 4 and Table 2): at first both improve, then IS keeps
+# rising while FID turns and grows, because the samples lose variety. Ours, with the real images' IS as a line:
+
+# %%
+xs = [c["FID"].mean().item() for c in curve.values()]
+ys = [c["IS"].mean().item() for c in curve.values()]
+plt.figure(figsize=(6, 4.2))
+plt.errorbar(xs, ys, xerr=[c["FID"].std().item() for c in curve.values()],
+             yerr=[c["IS"].std().item() for c in curve.values()], marker="o", capsize=2)
+for tau, x_, y_ in zip(taus, xs, ys, strict=True):
+    plt.annotate(f"τ={tau}" if tau else "no trunc.", (x_, y_), fontsize=8, xytext=(5, -10), textcoords="offset points")
+plt.axhline(real["IS"], color="gray", ls="--", label="real held-out images")
+plt.xlabel("domain FID (lower is better)"); plt.ylabel("domain IS (higher is better)"); plt.legend()
+plt.title("truncation curve, EMA G"); plt.grid(alpha=0.3); plt.show()
+
+# %% [markdown]
+# PROSE_TRUNC
+#
+# What truncation does to the images: one class per column, the same seed in every row, the threshold falling
+# from top to bottom.
+
+# %%
+@torch.no_grad()
+def truncation_grid(gen_net, taus_shown, seed=1):
+    rows_ = [gen_net(bg.truncated_z(K, gen_net.z_dim, t, torch.Generator().manual_seed(seed), device),
+                     torch.arange(K, device=device)) for t in taus_shown]
+    ax = show_grid(torch.cat(rows_), nrow=K, title="columns: classes; rows: τ = " + ", ".join(
+        str(t) for t in taus_shown), figsize=(8, 0.9 * len(taus_shown) + 0.6))
+    return ax
+
+
+truncation_grid(G_ema, [2.0, 1.0, 0.5, 0.25, 0.05]); plt.show()
+
+# %% [markdown]
+# PROSE_TRUNC_GRID
+#
+# ### Batch and width: what scale costs
+#
+# BigGAN's Table 1 grows the batch from 256 to 2048 and then the width by 50%. A CPU cannot repeat that, but it
+# can show the **cost** side honestly and the start of the quality side. Each configuration below trains a fresh
+# BigGAN for only `sweep_steps` $G$ steps (a few minutes of CPU for all of them, so read the FIDs as where each run
+# *starts*, not where it ends), with the same code and learning rates. We time the steps, and score the raw $G$
+# (this early the EMA would only lag behind it) with standing statistics.
+
+# %%
+def sweep_run(ch, batch, steps, seed=0):
+    torch.manual_seed(seed)
+    G_s, D_s = bg.Generator(ch=ch).to(device), bg.Discriminator(ch=ch).to(device)
+    oG = torch.optim.Adam(G_s.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6)
+    oD = torch.optim.Adam(D_s.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6)
+    nz = lambda n: (torch.randn(n, G_s.z_dim, device=device), torch.randint(0, K, (n,), device=device))
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        bg.train_step(G_s, D_s, oG, oD, lambda: train_set.batch(batch), nz, n_D=2, ortho_beta=1e-4)
+    sec = (time.perf_counter() - t0) / steps
+    fid = scores(samples(bg.standing_stats(G_s, n_batches=cfg.std_batches)))["FID"]
+    return {"params G+D (M)": (n_params(G_s) + n_params(D_s)) / 1e6, "ms / G step": 1000 * sec,
+            "images / s": 3 * batch / sec, "domain FID": fid}
+
+
+# %%
+sweep = {(ch, b): sweep_run(ch, b, cfg.sweep_steps) for ch, b in cfg.sweep}
+print(f"{'ch':>3s} {'batch':>5s} " + " ".join(f"{k:>15s}" for k in next(iter(sweep.values()))))
+for (ch, b), r in sweep.items():
+    print(f"{ch:3d} {b:5d} " + " ".join(f"{v:15.1f}" for v in r.values()))
+print(f"(all after {cfg.sweep_steps} G steps; 'images / s' counts the 3 batches of real images per G step)")
+
+# %% [markdown]
+# PROSE_SWEEP
+#
+# **The paper's numbers beside ours.** The paper's headline (ImageNet, 128×128, Inception network) is the version
+# published at ICLR 2019 (arXiv v2 onwards): **IS 166.5, FID 7.4** with truncation chosen for the best FID, against
+# SA-GAN's IS 52.52 and FID 18.65. The first arXiv version (v1, September 2018) reported IS 166.3 and FID 9.6; we
+# cite the ICLR version. Its Table 1 ablation, at 128 px without truncation (these values are from the course's
+# notes and not yet checked against the PDF):
+
+# %%
+table1 = [("batch 256 (SA-GAN)", 18.65, 52.52), ("batch 512", 15.30, 58.77), ("batch 1024", 14.88, 63.03),
+          ("batch 2048", 12.39, 76.85), ("+ width ch 96", 9.54, 92.98), ("+ shared embedding", 9.18, 94.94),
+          ("+ skip-z", 8.73, 98.76)]
+print(f"{'BigGAN Table 1 (ImageNet 128 px)':34s} {'FID':>6s} {'IS':>7s}")
+for name, fid, is_ in table1:
+    print(f"{name:34s} {fid:6.2f} {is_:7.2f}")
+best = min(curve, key=lambda t: curve[t]["FID"].mean())
+print(f"\nours (CIFAR-10 32 px, domain classifier, {trainer.step} steps at batch {cfg.batch}, ch {cfg.ch}):")
+print(f"  no truncation: FID {curve[None]['FID'].mean():.1f}, IS {curve[None]['IS'].mean():.2f}; "
+      f"best FID at tau={best}: {curve[best]['FID'].mean():.1f} (IS {curve[best]['IS'].mean():.2f}); "
+      f"real images: IS {real['IS']:.2f}")
+
+# %% [markdown]
+# PROSE_PAPER
+#
+# ## Explore
+#
+# Pick a class and a threshold. The widget needs a live kernel; the static figure under it shows one class at a
+# loose and a tight threshold.
+
+# %%
+def draw(c=0, tau=1.0, seed=0, n=10):
+    with torch.no_grad():
+        z_ = bg.truncated_z(n, G_ema.z_dim, tau, torch.Generator().manual_seed(seed), device)
+        x_ = G_ema(z_, torch.full((n,), c, device=device))
+    show_grid(x_, nrow=n, title=f"class {c} ({cifar.classes[c]}), τ = {tau}, seed {seed}", figsize=(10, 1.6))
+    plt.show()
+
+
+interact(draw, c=(0, K - 1), tau=(0.05, 2.0, 0.05), seed=(0, 100), n=(4, 16))
+
+# %%
+for tau in (2.0, 0.3):
+    draw(c=7, tau=tau, seed=3)  # static fallback
+
+# %% [markdown]
+# ## Leaving one process behind: `torchrun`
+#
+# Everything above ran in one process. BigGAN's batch of 2,048 at 128 px does not fit on one accelerator, so the
+# paper spreads each batch over many devices and **synchronises batch norm across them** (cross-replica BN). PyTorch
+# ships the whole machinery, and `gan_utils.train_biggan` uses it with the model, loss and step of this notebook:
+#
+# * **`torchrun --nproc_per_node=N`** starts N processes and tells each its rank;
+# * **DistributedDataParallel** (DDP) starts every process from rank 0's weights and averages the gradients across
+#   processes during `backward`, so the weights stay identical everywhere;
+# * a **DistributedSampler** gives each process a disjoint shard of every batch: `--batch` is the global batch, and
+#   each of N processes computes on `batch / N` of it;
+# * **SyncBatchNorm** on CUDA: $G$'s batch norms pool their statistics over all processes (BigGAN's cross-replica
+#   BN). It does not exist for the CPU, where each process normalises over its own shard;
+# * **rank 0 alone** writes log lines and the checkpoint (atomically, in the same layout as this notebook's), and
+#   a killed run **resumes with any number of processes**.
+#
+# `tests/test_distributed.py` checks, with two CPU processes, that the ranks' weights stay identical, that two
+# processes at batch B/2 each equal one process at batch B where batch norm allows (no BN in $D$; $G$'s BN in eval
+# mode), and that a run killed after a checkpoint resumes with another process count.
+#
+# Here the script takes over from this notebook: it resumes from the checkpoint that the `Trainer` wrote above
+# (one process) and trains `ddp_steps` more steps, once as 1 process and once as 2 (on the CPU, with the gloo
+# backend), each from its own copy of the checkpoint. Both runs are timed.
+
+# %%
+def run_script(nproc, steps, out):
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy(trainer.ckpt_path, out / "latest.pt")                 # start from this notebook's checkpoint
+    launcher = ["-m", "torch.distributed.run", f"--nproc_per_node={nproc}"] if nproc > 1 else []
+    cmd = [sys.executable, *launcher, "-m", "gan_utils.train_biggan", "--steps", str(steps),
+           "--batch", str(cfg.batch), "--ch", str(cfg.ch), "--ckpt-dir", str(out), "--log-every", str(steps),
+           "--data", cfg.data, "--data-root", str(cfg.data_root), "--n-synthetic", str(cfg.n_synthetic),
+           "--ema-decay", str(cfg.ema_decay), "--ema-start", str(cfg.ema_start), "--device", device.type]
+    t0 = time.perf_counter()
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0:
+        raise RuntimeError(f"the script failed:\n{res.stdout[-2000:]}\n{res.stderr[-2000:]}")
+    print("\n".join(line for line in res.stdout.splitlines() if not line.startswith("#")))
+    return time.perf_counter() - t0
+
+
+# %%
+script_dir = cfg.ckpt_dir / "torchrun"
+n_procs = (1, 2) if device.type == "cpu" or torch.cuda.device_count() >= 2 else (1,)   # one GPU per process
+wall = {n: run_script(n, trainer.step + cfg.ddp_steps, script_dir / f"{n}proc") for n in n_procs}
+for n, s in wall.items():
+    print(f"{n} process(es): {s:.1f} s wall for {cfg.ddp_steps} steps, start-up included")
+
+# %% [markdown]
+# PROSE_DDP
+#
+# The script's checkpoint is an ordinary course checkpoint, so the notebook reads its EMA generator with
+# `load_module`:
+
+# %%
+G_script = bg.Generator(ch=cfg.ch).to(device)
+trained = load_module(script_dir / f"{n_procs[-1]}proc", "G_ema", G_script)
+bg.standing_stats(G_script, n_batches=cfg.std_batches)
+with torch.no_grad():
+    show_grid(G_script(z_grid[:K], torch.arange(K, device=device)), nrow=K, figsize=(8, 1.4),
+              title=f"EMA G from the {n_procs[-1]}-process script, step {trained.step}")
+plt.show()
+
+# %% [markdown]
+# **On a machine with GPUs**, the command for a full-size run (from the repository root; `--batch` is the global
+# batch, split over the processes):
+#
+# ```
+# torchrun --nproc_per_node=4 -m gan_utils.train_biggan --steps 50000 --batch 256 --ch 64 \
+#     --ckpt-dir runs/biggan --data-root ../shared/realdata
+# ```
+#
+# Interrupt it and start it again, with the same or another `--nproc_per_node`, and it resumes from
+# `runs/biggan/latest.pt`. **When it is worth it:** when the model is big enough that one GPU is busy (here, `ch`
+# 64 and up, batch 256 and up), several GPUs share the batch and finish each step sooner. Small models on one GPU
+# are limited by kernel launches, not arithmetic, and gain nothing; on a CPU, processes only split the same cores.
+#
+# ## Summary
+#
+# * BigGAN keeps the GAN game and changes the scale: bigger batches and wider networks, made stable by spectral
+#   norm, the hinge loss, two $D$ steps per $G$ step and an orthogonally regularised $G$.
+# * The class enters every layer of $G$ through conditional BN, from one shared embedding; skip-z gives each block
+#   its own chunk of $z$. $D$ projects the class embedding onto its features.
+# * The EMA of $G$'s weights and the truncation trick are sampling-time choices; the truncation curve trades variety
+#   (FID) against per-sample quality (IS).
+# * Scale is paid for in compute, which is what distributed training buys: `torchrun` with DDP, sharded batches and
+#   SyncBatchNorm runs the same step on many GPUs.
+#
+# ## Exercises
+#
+# **Exercise 1.** Write the hinge losses: `my_L_D(d_real, d_fake)` and `my_L_G(d_fake)` from $D$'s scores (batch
+# means, as above).
+
+# %%
+def my_L_D(d_real, d_fake):
+    ### BEGIN SOLUTION
+    return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
+    ### END SOLUTION
+
+
+def my_L_G(d_fake):
+    ### BEGIN SOLUTION
+    return -d_fake.mean()
+    ### END SOLUTION
+
+
+# %%
+gen_ex = torch.Generator().manual_seed(13)
+s_r, s_f = 2 * torch.randn(7, generator=gen_ex), 2 * torch.randn(7, generator=gen_ex)
+check(my_L_D(s_r, s_f), bg.d_hinge_loss(s_r, s_f), "L_D",
+      hint="max(0, 1 - D(x)) on the real scores plus max(0, 1 + D(G(z))) on the fake ones, each a batch mean.")
+check(my_L_G(s_f), bg.g_hinge_loss(s_f), "L_G", hint="G raises D's score on its samples: minus their mean.");
+
+# %% [markdown]
+# **Exercise 2.** Write the orthogonal regulariser of one weight tensor, `my_R(W, beta)`: flatten $W$ to
+# (out, rest), and return $\beta \|W W^\top \odot (\mathbf 1 - I)\|_F^2$.
+
+# %%
+def my_R(W, beta):
+    ### BEGIN SOLUTION
+    w = W.flatten(1)
+    gram = w @ w.t()
+    return beta * (gram - torch.diag(torch.diagonal(gram))).square().sum()
+    ### END SOLUTION
+
+
+# %%
+W_conv = torch.randn(4, 3, 3, 3, generator=gen_ex)
+conv = nn.Conv2d(3, 4, 3)
+conv.weight.data.copy_(W_conv)
+check(my_R(W_conv, 0.1), bg.ortho_reg(conv, beta=0.1), "R_beta",
+      hint="Flatten to (4, 27), take the Gram matrix W W^T, zero its diagonal, square, sum, times beta.");
+
+# %% [markdown]
+# **Exercise 3.** The EMA update on plain tensors: `my_ema(theta_ema, theta, decay)` returns the new average.
+
+# %%
+def my_ema(theta_ema, theta, decay):
+    ### BEGIN SOLUTION
+    return decay * theta_ema + (1 - decay) * theta
+    ### END SOLUTION
+
+
+# %%
+check(my_ema(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 1.0]), 0.9), [0.1, 1.9], "EMA",
+      hint="The average keeps `decay` of itself and takes 1 - decay of the new weights.");
+
+# %% [markdown]
+# **Exercise 4 (open).** Train again without the orthogonal regulariser (`ortho_beta=0`), and once with
+# `bg.Generator(hier=False)` (no skip-z), at the same number of steps, and draw the truncation curve of each beside
+# the one above. Does the regulariser make $G$ more amenable to truncation at this scale, as the paper reports for
+# ImageNet? How many seeds would you need before trusting a difference?
+#
+# ## References
+#
+# * A. Brock, J. Donahue, K. Simonyan. *Large Scale GAN Training for High Fidelity Natural Image Synthesis.* ICLR
+#   2019. Code by the first author: `ajbrock/BigGAN-PyTorch` (our layouts and flags follow it).
+# * T. Miyato, T. Kataoka, M. Koyama, Y. Yoshida. *Spectral Normalization for Generative Adversarial Networks.*
+#   ICLR 2018. T. Miyato, M. Koyama. *cGANs with Projection Discriminator.* ICLR 2018.
+# * H. Zhang, I. Goodfellow, D. Metaxas, A. Odena. *Self-Attention Generative Adversarial Networks.* ICML 2019.
+# * PyTorch: *Getting Started with Distributed Data Parallel* and the `torchrun` documentation.

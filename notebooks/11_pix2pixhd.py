@@ -1,0 +1,935 @@
+# %% [markdown]
+# # 11 · pix2pixHD: high-resolution synthesis from label and instance maps
+#
+# **Paper:** Ting-Chun Wang, Ming-Yu Liu, Jun-Yan Zhu, Andrew Tao, Jan Kautz, Bryan Catanzaro. *High-Resolution
+# Image Synthesis and Semantic Manipulation with Conditional GANs.* CVPR 2018.
+# [arXiv:1711.11585](https://arxiv.org/abs/1711.11585)
+#
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/11_pix2pixhd.ipynb)
+#
+# | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
+# |---|---|---|---|
+# | `fast` | CI smoke test: G1 at 64×32, G2 at 128×64, a few steps per phase | ≈ 40 s (measured: TBD) | ≈ 30 s (estimate) |
+# | `default` | G1 at 128×64, G2 at 256×128: G1, then G2 alone, then both; a boundary-map ablation; pix2pix for the same time | ≈ 12 min (measured: TBD) | ≈ 3 min (estimate) |
+# | `full` | the paper's sizes: G1 at 1024×512, G2 at 2048×1024, widths 64/32, batch 1, VGG loss on | days | many hours (estimate) |
+#
+# The outputs you see come from a `default` run on **real Cityscapes** label and instance maps (37 photos with
+# their maps for training and scoring, and 15 test maps without photos), with the global generator at
+# **128×64 px** and the local enhancer at **256×128 px**, instead of the paper's 1024×512 and 2048×1024.
+
+# %% [markdown]
+# ## What you will learn
+#
+# * the **coarse-to-fine generator**: a global generator $G_1$ at half the resolution, then a **local enhancer**
+#   $G_2$ that adds its own full-resolution features to $G_1$'s; $G_2$ is trained alone first, then both together;
+# * **three discriminators at three scales** (the image, and its copies at 1/2 and 1/4 size), all of them
+#   09's PatchGAN;
+# * the **multi-scale feature-matching loss** (weight 10) that compares $D$'s inner features on real and fake
+#   pairs, and the VGG perceptual loss (in `full` mode);
+# * the **instance boundary map** by the 4-neighbour rule, and what it adds, measured with and without it;
+# * the **instance-wise feature encoder**: average pooling per instance, K-means ($K = 10$) on its features, one
+#   label map in several styles, and a widget that picks a style per instance;
+# * how pix2pixHD compares with pix2pix **at the same size and the same training time**, scored with notebook 09's
+#   segmentation score on held-out photos and on test maps that have no photo at all.
+#
+# **What changes from notebook 09:** pix2pix's U-Net and single PatchGAN become a ResNet generator in two
+# stages and three PatchGANs at three scales. The cross-entropy GAN loss becomes a least-squares loss, and L1 to
+# the photo is replaced by matching the discriminators' features. The input grows as well: one-hot labels, plus
+# an instance boundary map, plus a small per-object feature vector that controls its style.
+
+# %% [markdown]
+# ## Setup
+#
+# The Colab cell installs the course package on Colab only.
+
+# %%
+import subprocess
+import sys
+
+if "google.colab" in sys.modules:  # True only on Colab
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.cluster.vq import vq
+from torch import nn
+
+import gan_utils
+from gan_utils.data.cityscapes import collapse_instances, load_cityscapes, load_cityscapes_label_maps
+from gan_utils.exercises import check, check_function
+from gan_utils.losses import d_loss_bce, g_loss_pix2pix
+from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
+from gan_utils.models.pix2pixhd import (GlobalGenerator, InstanceEncoder, LocalEnhancer, MultiscaleDiscriminator,
+                                        cluster_instance_features, downsample, feature_matching_loss,
+                                        generator_input, instance_boundary, instance_means, instance_pool,
+                                        load_vgg_loss, multiscale_gan_loss)
+from gan_utils.nn import PatchDiscriminator, UnetGenerator, unet_depth, weights_init
+from gan_utils.training import Trainer
+from gan_utils.viz import plot_losses, show_grid
+from gan_utils.widgets import interact
+
+# %% [markdown]
+# Sizes per mode. `height` is $G_1$'s image height; $G_1$ works at (2·height)×height and $G_2$ at twice that,
+# the 2:1 shape of Cityscapes. `ngf` is $G_1$'s width ($G_2$ gets half), `n_down` and `n_blocks` are $G_1$'s
+# down steps and residual blocks, `ndf` the discriminators' width. The three `steps_*` are the phases of the
+# pix2pixHD run; `steps_p2p` is chosen so that pix2pix trains for about as long, and `steps_ablation` is the
+# length of each run of the boundary ablation.
+
+# %%
+SIZES = {  # paper (2048x1024): G1 ngf 64, 4 downs, 9 blocks; G2 ngf 32, 3 blocks; ndf 64; batch 1
+    "fast":    dict(height=32, ngf=16, n_down=2, n_blocks=2, ndf=8, feat_ngf=4, batch=2, steps_global=12,
+                    steps_fix=4, steps_joint=6, steps_p2p=20, steps_ablation=12, ckpt_every=1_000, seg_width=8,
+                    seg_steps=20, n_draws=2, n_synthetic=24, use_vgg=False),
+    "default": dict(height=64, ngf=32, n_down=3, n_blocks=6, ndf=32, feat_ngf=8, batch=4, steps_global=400,
+                    steps_fix=80, steps_joint=160, steps_p2p=1_050, steps_ablation=400, ckpt_every=200,
+                    seg_width=16, seg_steps=300, n_draws=3, n_synthetic=400, use_vgg=False),
+    "full":    dict(height=512, ngf=64, n_down=4, n_blocks=9, ndf=64, feat_ngf=16, batch=1, steps_global=20_000,
+                    steps_fix=2_000, steps_joint=20_000, steps_p2p=40_000, steps_ablation=20_000,
+                    ckpt_every=2_000, seg_width=32, seg_steps=3_000, n_draws=3, n_synthetic=400, use_vgg=True),
+}
+cfg = gan_utils.setup(seed=0, sizes=SIZES, name="11_pix2pixhd")
+device = cfg.device
+size_G1, size_G2 = (2 * cfg.height, cfg.height), (4 * cfg.height, 2 * cfg.height)  # (W, H)
+print(f"G1 works at {size_G1[0]}x{size_G1[1]} px, G2 at {size_G2[0]}x{size_G2[1]} px")
+
+# %% [markdown]
+# ## The idea
+#
+# pix2pix (notebook 09) translates a label map $s$ into a photo $x$ with a conditional GAN plus L1. At 256 px
+# that works; at 2048×1024 its training is unstable and the results are poor, the paper reports. pix2pixHD changes
+# three things.
+#
+# **A coarse-to-fine generator.** $G = \{G_1, G_2\}$. The global generator $G_1$ is CycleGAN's ResNet generator
+# (notebook 10) run on the label map downsampled by 2. The local enhancer $G_2$ has its own front end at full
+# resolution; its output is **added** to $G_1$'s last feature map, and $G_2$'s residual blocks and back end turn
+# the sum into the full-size image. $G_1$ is trained first, then $G_2$ alone with $G_1$ fixed, then both.
+#
+# ```
+#   s (full size) ─► G2 front (c7s1, d) ────────────────┐
+#   s ↓2 ─► G1 (front, 9 res blocks, back, no output) ──┴─(+)─► G2 res blocks, u, c7s1 ─► G(s) (full size)
+# ```
+#
+# **Three discriminators at three scales.** $D_1, D_2, D_3$ are the same PatchGAN, applied to the (map, image) pair
+# at full size, at 1/2 and at 1/4. The coarsest sees the most of the scene per logit, the finest judges texture.
+# With LSGAN losses, the objective is
+#
+# $$
+# \min_G \Big( \big(\max_{D_1, D_2, D_3} \sum_{k=1}^3 \mathcal L_\text{GAN}(G, D_k)\big)
+#   + \lambda \sum_{k=1}^3 \mathcal L_\text{FM}(G, D_k) \Big), \qquad \lambda = 10,
+# $$
+#
+# **and a feature-matching loss** in place of L1. With $D_k^{(i)}$ the $i$-th layer of $D_k$ ($T$ layers, $N_i$
+# elements each),
+#
+# $$
+# \mathcal L_\text{FM}(G, D_k) = \mathbb E_{(s, x)} \sum_{i=1}^{T} \frac{1}{N_i}
+#   \big\lVert D_k^{(i)}(s, x) - D_k^{(i)}(s, G(s)) \big\rVert_1 .
+# $$
+#
+# $G$ must make images whose statistics match real ones at every depth of every discriminator. That is a target
+# that does not move as fast as $D$'s verdict, and it is what stabilises training. The paper adds a VGG
+# perceptual loss of the same form on a fixed ImageNet network's features (in `full` mode here).
+#
+# The input is more than the label map: an **instance boundary map** marks where one object meets another, and an
+# **encoder** gives each object a small feature vector that decides its look. Both are built below.
+
+# %% [markdown]
+# ## Data
+#
+# Real Cityscapes, read as in notebook 09: pix2pixHD's 8 sample photos with ground-truth label and instance maps,
+# and vid2vid's 30 consecutive frames whose label and instance maps were predicted by a network. One frame is in
+# both, and is kept once. Labels are collapsed to the same 9 classes as in 09. This time the maps are read at
+# 2:1, and each one comes with its **instance map**: a car, a person or a bicycle gets its own id (class × 1000 +
+# k), while "stuff" (road, building, sky) has no instances. The split is 09's: the last 6 video frames and 2
+# stills are held out, and the 2 frames before the test block are dropped.
+
+# %%
+pairs = load_cityscapes(**cfg.data_kwargs, size=size_G2)
+train, test = pairs.split(n_holdout_frames=6, n_holdout_stills=2, gap=2, seed=cfg.seed)
+K = pairs.label_nc
+ignore = pairs.classes.index("void") if "void" in pairs.classes else None  # void pixels are not scored
+print(f"{len(pairs)} pairs, {K} classes: {', '.join(pairs.classes)}")
+print(f"train: {len(train)} pairs | held out: {len(test)} pairs ({sum(f >= 0 for f in test.frames)} video frames, "
+      f"{sum(f < 0 for f in test.frames)} stills)")
+
+# %% [markdown]
+# pix2pixHD's repository also ships **15 test label maps without photos** (Frankfurt). No photo means no L1 or
+# SSIM, but the segmentation score still works: it asks whether a segmenter finds in the generated image the
+# classes that the map put there. These maps are never used for training.
+
+# %%
+test_maps = load_cityscapes_label_maps(cfg.data_root, source=cfg.data, device=device, cache_dir=cfg.cache_dir,
+                                       n_synthetic=15, seed=cfg.seed + 1, size=size_G2)
+
+# %% [markdown]
+# ### The instance boundary map
+#
+# A label map cannot tell two cars of one class apart where they touch: a row of parked cars becomes one blob.
+# The instance map can, but its ids are arbitrary numbers, useless as a network input. pix2pixHD turns it into a
+# **boundary map**: a pixel is 1 if its instance id differs from that of any of its 4 neighbours (left, right,
+# up, down), otherwise 0. Stuff pixels take their class as their "instance", so that the map also marks where
+# one class meets another (`collapse_instances` does that). Written out with slices:
+
+# %%
+def boundary(inst):
+    """1 where a pixel's id differs from a 4-neighbour's: inst (B, 1, H, W) int -> (B, 1, H, W) float."""
+    edge = torch.zeros_like(inst, dtype=torch.bool)
+    dx = inst[..., :, 1:] != inst[..., :, :-1]               # (B, 1, H, W - 1): differs from the right neighbour
+    dy = inst[..., 1:, :] != inst[..., :-1, :]               # (B, 1, H - 1, W): differs from the one below
+    edge[..., :, 1:] |= dx; edge[..., :, :-1] |= dx          # mark both pixels of each differing pair
+    edge[..., 1:, :] |= dy; edge[..., :-1, :] |= dy
+    return edge.float()
+
+a, y, inst = train.to_float()                                 # ids (N, 1, H, W), photos, instance ids
+key = collapse_instances(inst, a)                             # stuff: its class; objects: their own id
+assert torch.equal(boundary(key), instance_boundary(key))
+print("boundary map equals gan_utils.models.pix2pixhd.instance_boundary on all", len(a), "training maps")
+
+# %% [markdown]
+# Where does the boundary map add something that the label map does not have? At the **borders between two
+# objects of one class**: boundary pixels that are not on a border of the label map. Below, the three test
+# maps with most of them: the label map, its own borders, the boundary map, and the pixels only the boundary
+# map has (white).
+
+# %%
+def same_class_borders(ids, inst):
+    """Boundary pixels between two instances of one class (B, 1, H, W) bool: where only the instance map helps."""
+    return (instance_boundary(collapse_instances(inst, ids)) > 0) & (instance_boundary(ids) == 0)
+
+extra = same_class_borders(test_maps.ids, test_maps.inst)                           # (15, 1, H, W)
+show_ids = extra.flatten(1).sum(1).argsort(descending=True)[:3]
+rows = [test_maps.colour_maps()[show_ids].float() / 127.5 - 1]
+for m in (instance_boundary(test_maps.ids[show_ids]), instance_boundary(collapse_instances(
+        test_maps.inst[show_ids], test_maps.ids[show_ids])), extra[show_ids].float()):
+    rows.append(m.expand(-1, 3, -1, -1) * 2 - 1)
+show_grid(torch.cat(rows), nrow=3, figsize=(12, 6.5),
+          title="rows: label map | its class borders | instance boundary map | borders only the instances give")
+plt.show()
+print(f"share of pixels on same-class object borders: {extra.float().mean():.2%} of the test maps")
+
+# %% [markdown]
+# The photos and maps of the training set, with their boundary maps (every fourth pair):
+
+# %%
+idx = torch.arange(0, len(train), 4)[:7]
+rows = [train.colour_maps(idx.to(train.A.device)).float() / 127.5 - 1,
+        boundary(key[idx]).expand(-1, 3, -1, -1) * 2 - 1, y[idx]]
+show_grid(torch.cat(rows), nrow=len(idx), figsize=(14, 3.4), title="label map | boundary map | photo"); plt.show()
+
+
+# %% [markdown]
+# ### G's input, and the two resolutions
+#
+# $G$ reads the label map one-hot ($K$ channels), the boundary map (1 channel), and later the encoder's
+# features. $G_1$ is trained on everything **downsampled by 2**: maps by taking every second pixel (nearest
+# neighbour, so that no class is invented), photos by 2×2 averaging. The paper's only augmentation for
+# Cityscapes is a left-right flip; we do the same, for the maps and the photo together.
+
+# %%
+def get_batch(ds, n, half=False):
+    """A training batch: label ids, instance keys (B, 1, H, W) and photos (B, 3, H, W), flipped together."""
+    a, y, inst = ds.batch(n)
+    k = collapse_instances(inst, a)
+    if torch.rand(()) < 0.5:
+        a, k, y = a.flip(-1), k.flip(-1), y.flip(-1)
+    if half:
+        a, k, y = a[..., ::2, ::2], k[..., ::2, ::2], F.avg_pool2d(y, 2)
+    return a, k, y
+
+a_b, k_b, y_b = get_batch(train, 2, half=True)
+x_b = generator_input(a_b, K, k_b)                             # (2, K + 1, H/2, W/2): one-hot + boundary
+print("G1's batch:", tuple(a_b.shape), tuple(k_b.shape), tuple(y_b.shape), "-> input", tuple(x_b.shape))
+
+
+# %% [markdown]
+# ## Building blocks
+#
+# ### The global generator $G_1$
+#
+# $G_1$ is notebook 10's ResNet generator with pix2pixHD's settings: c7s1-64, four stride-2 convolutions down
+# (d128 … d1024), 9 residual blocks, four transposed convolutions up, c7s1-3, with instance norm throughout.
+# `GlobalGenerator` is `ResnetGenerator` with those defaults and one addition: `features(x)` returns the last
+# feature map **before** the output layer, which is what $G_2$ builds on. This mode uses `ngf`, `n_down` and
+# `n_blocks` from SIZES.
+
+# %%
+n_feat = 3                                                       # the encoder's feature_num (the paper's 3)
+in_G = K + 1 + n_feat                                            # one-hot, boundary, instance features
+G1 = GlobalGenerator(in_G, 3, cfg.ngf, cfg.n_down, cfg.n_blocks).to(device)
+x1 = torch.randn(2, in_G, size_G1[1], size_G1[0], device=device)
+print("G1:", tuple(x1.shape), "->", tuple(G1(x1).shape), "| features:", tuple(G1.features(x1).shape))
+n_params = lambda m: sum(p.numel() for p in m.parameters())
+print(f"G1 has {n_params(G1) / 1e6:.2f}M parameters (the paper's G1: "
+      f"{n_params(GlobalGenerator(in_G, 3, 64, 4, 9)) / 1e6:.1f}M)")
+
+
+# %% [markdown]
+# ### The local enhancer $G_2$
+#
+# New in this paper, so written out here. $G_2$'s front end (c7s1-32, then a stride-2 convolution to 64
+# channels) runs on the full-size map; $G_1$, twice as wide, runs on the map downsampled by 2 (pix2pixHD
+# downsamples with a 3×3 average pooling, `downsample`). Both then have $2\cdot$`ngf` channels at half size:
+# they are added, and $G_2$'s back end (3 residual blocks, a transposed convolution up, c7s1-3, tanh) makes the
+# full-size image. `freeze` fixes $G_1$ for the first phase.
+
+# %%
+from gan_utils.nn import ResnetBlock
+from gan_utils.nn.translation import norm_layer
+
+
+class LocalEnhancerInline(nn.Module):
+    def __init__(self, G1, in_channels, ngf, n_blocks_local=3):
+        super().__init__()
+        self.G1, c = G1, 2 * ngf                                  # G1 is twice as wide as G2
+        self.front = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(in_channels, ngf, 7), norm_layer("instance", ngf),
+                                   nn.ReLU(), nn.Conv2d(ngf, c, 3, 2, 1), norm_layer("instance", c), nn.ReLU())
+        self.back = nn.Sequential(*[ResnetBlock(c) for _ in range(n_blocks_local)],
+                                  nn.ConvTranspose2d(c, ngf, 3, 2, 1, output_padding=1), norm_layer("instance", ngf),
+                                  nn.ReLU(), nn.ReflectionPad2d(3), nn.Conv2d(ngf, 3, 7), nn.Tanh())
+
+    def freeze(self, frozen=True):
+        self.G1.requires_grad_(not frozen)
+
+    def forward(self, x):
+        g1 = self.G1.features(downsample(x))                     # (B, 2 ngf, H/2, W/2), G1 at half size
+        return self.back(self.front(x) + g1)                     # (B, 3, H, W)
+
+G2_inline = LocalEnhancerInline(G1, in_G, cfg.ngf // 2).to(device)
+x2 = torch.randn(2, in_G, size_G2[1], size_G2[0], device=device)
+print("G = {G1, G2}:", tuple(x2.shape), "->", tuple(G2_inline(x2).shape))
+
+# %% [markdown]
+# The promotion check: `gan_utils.models.pix2pixhd.LocalEnhancer` with the same weights computes the same. It also
+# has `freeze_global` and `local_parameters`.
+
+# %%
+G2_lib = LocalEnhancer(in_G, 3, cfg.ngf // 2, global_G=G1).to(device)
+G2_lib.load_state_dict(G2_inline.state_dict())
+with torch.no_grad():
+    assert torch.allclose(G2_lib(x2), G2_inline(x2), atol=1e-5)
+print(f"LocalEnhancer matches; G2's own parameters: {sum(p.numel() for p in G2_lib.local_parameters()) / 1e6:.2f}M")
+
+
+# %% [markdown]
+# ### Three discriminators at three scales
+#
+# Each $D_k$ is notebook 09's 70×70 PatchGAN (with pix2pixHD's padding of 2, and instance norm). $D_1$ sees the
+# pair at full size, $D_2$ at half, $D_3$ at a quarter, each made by `downsample`. Each $D_k$ returns **every
+# block's output**, not only its logits, because the feature-matching loss needs them.
+
+# %%
+def multiscale_D(Ds, xy):
+    """[[block outputs of D_k] for k = 1..3], finest scale first; the last output of each is its logit map."""
+    out = []
+    for k, D in enumerate(Ds):
+        if k:
+            xy = downsample(xy)                                  # the pyramid: 1, 1/2, 1/4
+        h, feats = xy, []
+        for layer in D.model:                                    # C64, C128, C256, C512, output conv
+            h = layer(h)
+            if isinstance(layer, nn.LeakyReLU) or layer is D.model[-1]:
+                feats.append(h)                                  # a block ends after each LeakyReLU
+        out.append(feats)
+    return out
+
+D_lib = MultiscaleDiscriminator(K + 1 + 3, cfg.ndf, n_layers=3, num_D=3).to(device)
+xy = torch.randn(2, K + 1 + 3, size_G2[1], size_G2[0], device=device)
+out_inline, out_lib = multiscale_D(D_lib.Ds, xy), D_lib(xy)
+for k, (fi, fl) in enumerate(zip(out_inline, out_lib)):
+    assert all(torch.allclose(p, q) for p, q in zip(fi, fl, strict=True))
+    print(f"D_{k + 1}: input {xy.shape[-1] // 2 ** k}x{xy.shape[-2] // 2 ** k} ->",
+          ", ".join(f"{f.shape[1]}x{f.shape[2]}x{f.shape[3]}" for f in fi))
+print("matches gan_utils.models.pix2pixhd.MultiscaleDiscriminator (same weights)")
+
+
+# %% [markdown]
+# $D$ conditions on $G$'s input **without** the encoder's features (as in the paper's code): it judges
+# (one-hot map + boundary, image) pairs, $K + 1 + 3$ channels.
+#
+# ## Losses
+#
+# **The GAN loss** is the least-squares one (as in CycleGAN), summed over the three discriminators: $D_k$ pushes
+# its logits on real pairs towards 1 and on fakes towards 0, and $G$ pushes the fakes' logits towards 1. A hand
+# check with two scales: logits 0.5 (4 patches) and 2 (one patch) against the target 1 give
+# $(0.5 - 1)^2 + (2 - 1)^2 = 1.25$.
+
+# %%
+def lsgan(outputs, target_is_real):
+    t = 1.0 if target_is_real else 0.0
+    return sum(((feats[-1] - t) ** 2).mean() for feats in outputs)
+
+outs = [[torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 0.5)], [torch.full((1, 1, 1, 1), 2.0)]]
+print(f"real: {lsgan(outs, True):.3f}, fake: {lsgan(outs, False):.3f} (0.25 + 4 = 4.25)")
+assert torch.isclose(lsgan(outs, True), multiscale_gan_loss(outs, True))
+
+# %% [markdown]
+# **The feature-matching loss**, written as in NVIDIA's code: for every $D_k$ and every block before the
+# logits, the mean absolute difference between the features of the real and the fake pair, weighted by
+# $4 / (\text{number of blocks})$ and by $1 / \text{num\_D}$, times $\lambda = 10$. The real features are
+# targets (no gradient). By hand, one scale with two blocks (weight 2 each): differences 0.5 and 2 give
+# $10 \cdot 2 \cdot (0.5 + 2) = 50$; the logits (9 against −9) do not count.
+
+# %%
+def fm_loss(feats_fake, feats_real, lambda_feat=10.0):
+    loss, num_D = 0.0, len(feats_fake)
+    for fake, real in zip(feats_fake, feats_real):
+        w = 4.0 / (len(fake) - 1)                                 # the last entry is the logits
+        for f, r in zip(fake[:-1], real[:-1]):
+            loss = loss + w / num_D * (f - r.detach()).abs().mean()
+    return lambda_feat * loss
+
+fake = [[torch.full((1, 1, 2, 2), 1.0), torch.full((1, 1, 1, 1), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
+real = [[torch.full((1, 1, 2, 2), 0.5), torch.full((1, 1, 1, 1), 1.0), torch.full((1, 1, 1, 1), -9.0)]]
+print(f"FM loss: {fm_loss(fake, real):.2f}")
+assert torch.isclose(fm_loss(fake, real), feature_matching_loss(fake, real))
+assert torch.isclose(fm_loss(out_inline, out_lib), feature_matching_loss(out_inline, out_lib))
+
+# %% [markdown]
+# **The VGG loss** compares the real and the generated photo in the feature space of an ImageNet VGG19 (five
+# layers, weights 1/32 … 1), also with weight 10. It needs torchvision's pretrained weights (548 MB), so it is on
+# in `full` mode only. Where the weights cannot be had (no network, nothing cached), it is switched off with a
+# notice and training goes on without it.
+
+# %%
+vgg = load_vgg_loss(device) if cfg.use_vgg else None
+print("VGG loss:", "on" if vgg is not None else f"off ({'no weights' if cfg.use_vgg else 'full mode only'})")
+
+
+# %% [markdown]
+# ### The instance-wise feature encoder
+#
+# One label map fits many photos: a car can be red or white, a road dark or light. pix2pixHD makes that choice
+# an input. An encoder $E$ (a small encoder-decoder) reads the **real photo**, and its 3 output channels are
+# **averaged within each instance**, so that every object gets one feature vector, broadcast over its pixels.
+# $G$ reads these features beside the map, and $E$ is trained with $G$: it learns to pass on whatever about
+# each object the map does not say, such as its colour. At test time there is no photo. Instead, the features of
+# all training instances are clustered per class, and a cluster centre is picked for each object: a style.
+#
+# The pooling, one instance at a time (the library's `instance_pool` does all at once with `index_add`):
+
+# %%
+def pool_per_instance(feat, inst):
+    """Every pixel gets the mean of `feat` (B, C, H, W) over its instance in `inst` (B, 1, H, W)."""
+    out = torch.empty_like(feat)
+    for b in range(feat.shape[0]):
+        for i in inst[b].unique():
+            m = inst[b, 0] == i                                  # (H, W): this instance's pixels
+            out[b][:, m] = feat[b][:, m].mean(1, keepdim=True)   # (C, n_pixels) <- its mean
+    return out
+
+f_rand = torch.randn(2, 3, *k_b.shape[-2:])
+assert torch.allclose(pool_per_instance(f_rand, k_b), instance_pool(f_rand, k_b), atol=1e-6)
+E = InstanceEncoder(3, n_feat, cfg.feat_ngf, n_downsampling=cfg.n_down).to(device)
+print("E:", tuple(y_b.shape), "->", tuple(E(y_b.to(device), k_b.to(device)).shape),
+      "; pooling matches instance_pool")
+
+
+# %% [markdown]
+# ## Training
+#
+# One step, as in NVIDIA's `train.py`: $G$'s input is the map, the boundary map (unless switched off for the
+# ablation) and $E$'s pooled features (unless switched off); $D$ sees the map and boundary with the real or the
+# generated photo. $D$'s loss is halved; $G$'s is the GAN loss plus the feature-matching loss (plus VGG in full
+# mode). Adam with lr $2\cdot10^{-4}$ and $\beta_1 = 0.5$, the paper's. (The paper also decays the learning
+# rate linearly over its second half of training; our runs are too short for that to matter, so we leave it out.)
+
+# %%
+def make_step(G, D, E, opt_G, opt_D, half, use_boundary=True, before=None):
+    def step(i):
+        if before is not None:
+            before(i)
+        a, k, y = get_batch(train, cfg.batch, half)
+        x = generator_input(a, K, k, boundary=use_boundary)                 # (B, K + 1, H, W)
+        x_G = torch.cat([x, E(y, k)], 1) if E is not None else x            # + the instance features
+        y_fake = G(x_G)
+        pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
+        loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
+        opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+        pred_fake = D(torch.cat([x, y_fake], 1))
+        loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), feature_matching_loss(pred_fake, pred_real)
+        loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
+        opt_G.zero_grad(); (loss_gan + loss_fm + loss_vgg).backward(); opt_G.step()
+        losses = {"loss_D": loss_D.item(), "loss_G_GAN": loss_gan.item(), "loss_G_FM": loss_fm.item()}
+        return losses | ({"loss_G_VGG": loss_vgg.item()} if vgg is not None else {})
+    return step
+
+adam = lambda params: torch.optim.Adam(params, lr=2e-4, betas=(0.5, 0.999))
+
+
+# %% [markdown]
+# **Phase 1, the global generator.** $G_1$, the three discriminators and $E$ are trained together at half size.
+# A second call resumes from the checkpoint, or loads the finished model.
+
+# %%
+def make_global(name, use_boundary=True, features=True):
+    torch.manual_seed(cfg.seed)
+    c_in = K + 1 if use_boundary else K
+    G1_ = GlobalGenerator(c_in + (n_feat if features else 0), 3, cfg.ngf, cfg.n_down, cfg.n_blocks).to(device)
+    D_ = MultiscaleDiscriminator(c_in + 3, cfg.ndf, n_layers=3, num_D=3).to(device)
+    E_ = InstanceEncoder(3, n_feat, cfg.feat_ngf, n_downsampling=cfg.n_down).to(device) if features else None
+    models = {"G1": G1_, "D": D_} | ({"E": E_} if features else {})
+    for m in models.values():
+        m.apply(weights_init)
+    g_params = [*G1_.parameters(), *(E_.parameters() if features else [])]
+    opts = {"G": adam(g_params), "D": adam(D_.parameters())}
+    step = make_step(G1_, D_, E_, opts["G"], opts["D"], half=True, use_boundary=use_boundary)
+    return models, Trainer(models, opts, step, ckpt_dir=cfg.ckpt_dir / name, ckpt_every=cfg.ckpt_every)
+
+hd, trainer_g1 = make_global("global")
+trainer_g1.live = False                                                   # the curves are drawn below
+hist_g1 = trainer_g1.fit(cfg.steps_global, resume=True)
+print(f"phase 1 (G1 at {size_G1[0]}x{size_G1[1]}): {trainer_g1.step} steps in {trainer_g1.seconds / 60:.1f} min")
+
+# %% [markdown]
+# **Phases 2 and 3, the local enhancer.** $G = \{G_1, G_2\}$ at full size, with the same discriminators and
+# encoder, now fed full-size pairs. For the first `steps_fix` steps $G_1$ is frozen and only $G_2$ (and $E$)
+# learn: $G_2$ starts from random weights, and its gradients would otherwise wreck the trained $G_1$. Then all
+# of $G$ trains jointly (NVIDIA's `niter_fix_global`).
+
+# %%
+G = LocalEnhancer(in_G, 3, cfg.ngf // 2, global_G=hd["G1"]).to(device)
+G.front.apply(weights_init); G.back.apply(weights_init)
+opts_2 = {"G": adam([*G.parameters(), *hd["E"].parameters()]), "D": adam(hd["D"].parameters())}
+step_2 = make_step(G, hd["D"], hd["E"], opts_2["G"], opts_2["D"], half=False,
+                   before=lambda i: G.freeze_global(i < cfg.steps_fix))
+trainer_g2 = Trainer({"G": G, "D": hd["D"], "E": hd["E"]}, opts_2, step_2, ckpt_dir=cfg.ckpt_dir / "local",
+                     ckpt_every=cfg.ckpt_every, live=False)
+hist_g2 = trainer_g2.fit(cfg.steps_fix + cfg.steps_joint, resume=True)
+G.freeze_global(False)
+time_hd = trainer_g1.seconds + trainer_g2.seconds
+print(f"phases 2+3 (G at {size_G2[0]}x{size_G2[1]}): {trainer_g2.step} steps in {trainer_g2.seconds / 60:.1f} min; "
+      f"pix2pixHD in all: {time_hd / 60:.1f} min")
+
+# %% [markdown]
+# The losses of the two trainers, one after the other (the vertical line: $G_1$ released):
+
+# %%
+fig, axes = plt.subplots(1, 2, figsize=(12, 3.2))
+plot_losses(hist_g1, ax=axes[0]); axes[0].set_title(f"phase 1: G1 at {size_G1[0]}x{size_G1[1]}")
+plot_losses(hist_g2, ax=axes[1]); axes[1].set_title(f"phases 2-3: G1 + G2 at {size_G2[0]}x{size_G2[1]}")
+axes[1].axvline(cfg.steps_fix, color="k", lw=0.8, ls="--"); plt.show()
+
+
+# %% [markdown]
+# ### The baseline: pix2pix for the same time at the same size
+#
+# Notebook 09's recipe, unchanged: U-Net $G$ with batch norm and dropout, 70×70 PatchGAN $D$, cross-entropy GAN
+# loss plus 100·L1, DCGAN initialisation. It gets the full-size one-hot maps (it has no use for instance maps),
+# the same flips and batch size, and `steps_p2p` steps, chosen from measured step costs so that its training
+# time is close to pix2pixHD's. The times printed below are the ones to compare.
+
+# %%
+torch.manual_seed(cfg.seed)
+G_p2p = UnetGenerator(K, 3, unet_depth(size_G2), cfg.ngf).to(device)
+D_p2p = PatchDiscriminator(K + 3, cfg.ngf, n_layers=3).to(device)
+for m in (G_p2p, D_p2p):
+    m.apply(weights_init)
+opts_p2p = {"G": adam(G_p2p.parameters()), "D": adam(D_p2p.parameters())}
+
+def p2p_step(i):
+    a, _, y = get_batch(train, cfg.batch)
+    x = generator_input(a, K, boundary=False)                                # (B, K, H, W) one-hot
+    y_fake = G_p2p(x)
+    loss_D = 0.5 * d_loss_bce(D_p2p(torch.cat([x, y], 1)), D_p2p(torch.cat([x, y_fake.detach()], 1)))
+    opts_p2p["D"].zero_grad(); loss_D.backward(); opts_p2p["D"].step()
+    loss_G, loss_gan, loss_l1 = g_loss_pix2pix(D_p2p(torch.cat([x, y_fake], 1)), y_fake, y, 100.0)
+    opts_p2p["G"].zero_grad(); loss_G.backward(); opts_p2p["G"].step()
+    return {"loss_D": loss_D.item(), "loss_G_cGAN": loss_gan.item(), "L1": loss_l1.item()}
+
+trainer_p2p = Trainer({"G": G_p2p, "D": D_p2p}, opts_p2p, p2p_step, ckpt_dir=cfg.ckpt_dir / "pix2pix",
+                      ckpt_every=cfg.ckpt_every, live=False)
+trainer_p2p.fit(cfg.steps_p2p, resume=True)
+print(f"pix2pix: {trainer_p2p.step} steps in {trainer_p2p.seconds / 60:.1f} min | pix2pixHD: {time_hd / 60:.1f} min")
+
+
+# %% [markdown]
+# ## Results
+#
+# ### Styles: K-means on the encoder's features
+#
+# After training, $E$ reads every training photo, and each instance's pooled feature vector is kept with its
+# class. (Stuff counts as one instance per image: the road of one photo, its sky.) Then, per class, **K-means with
+# $K = 10$** (scipy's `kmeans2`, seeded, best of 5 starts) finds the typical styles. A class with fewer than 10
+# instances gets as many centres as it has distinct instances. The centres are sorted by how many instances
+# they hold, so style 0 is the most common one.
+
+# %%
+@torch.no_grad()
+def instance_table(E_, ds):
+    """Per instance of every map in ds: its pooled features (N, 3) and its class (N,)."""
+    a, y, inst = ds.to_float()
+    k = collapse_instances(inst, a)
+    feats, _ = instance_means(E_.model(y), k)                         # E before pooling, then the means
+    onehot, _ = instance_means(F.one_hot(a[:, 0].long(), K).permute(0, 3, 1, 2).float(), k)
+    return feats.cpu().numpy(), onehot.argmax(1).cpu().numpy()
+
+hd["E"].eval()
+feats_train, cls_train = instance_table(hd["E"], train)
+styles = {}
+for c in np.unique(cls_train):
+    centres = cluster_instance_features(feats_train[cls_train == c], k=10, seed=cfg.seed)
+    counts = np.bincount(vq(feats_train[cls_train == c].astype(np.float64), centres)[0], minlength=len(centres))
+    styles[int(c)] = torch.tensor(centres[np.argsort(-counts)], dtype=torch.float32)   # most common first
+print("styles per class:", {pairs.classes[c]: len(s) for c, s in styles.items()})
+
+# %% [markdown]
+# A **style map** replaces the encoder at test time: each instance of a map gets one centre of its class. `pick`
+# decides which: a number for every instance, a dict for a few chosen instances, or a seeded random draw.
+
+# %%
+def style_map(ids, inst, pick=0, seed=0):
+    """Features (B, 3, H, W) for maps `ids` with instances `inst`: one K-means centre of its class per instance."""
+    k = collapse_instances(inst, ids)
+    feat = torch.zeros(ids.shape[0], n_feat, *ids.shape[-2:], device=ids.device)
+    g = torch.Generator().manual_seed(seed)
+    for b in range(ids.shape[0]):
+        for i in k[b].unique().tolist():
+            m = k[b, 0] == i
+            c = int(ids[b, 0][m].long().bincount().argmax())              # the instance's class
+            if c not in styles:
+                continue                                                  # a class never seen in training
+            j = pick.get(i, 0) if isinstance(pick, dict) else pick
+            j = int(torch.randint(len(styles[c]), (), generator=g)) if j == "random" else j % len(styles[c])
+            feat[b][:, m] = styles[c][j].to(feat.device)[:, None]
+    return feat
+
+
+# %% [markdown]
+# **Test time.** pix2pixHD runs $G$ in eval mode (instance norm has no running statistics, so that changes
+# nothing). pix2pix runs as in 09: dropout on, batch-norm statistics of the test batch, with a seed per draw.
+# pix2pixHD's randomness is the style draw: each draw picks a random style for every instance.
+
+# %%
+@torch.no_grad()
+def translate_hd(ids, inst, draw=0, pick="random"):
+    G.eval()
+    x = generator_input(ids, K, collapse_instances(inst, ids))
+    return G(torch.cat([x, style_map(ids, inst, pick, seed=1_000 + draw)], 1))       # (N, 3, H, W)
+
+@torch.no_grad()
+def translate_p2p(ids, draw=0):
+    torch.manual_seed(1_000 + draw)
+    G_p2p.train()                                                                  # 09's test mode
+    return G_p2p(generator_input(ids, K, boundary=False))
+
+a_test, y_test, inst_test = test.to_float()
+maps_test = test.colour_maps().float() / 127.5 - 1
+y_hd, y_p2p = translate_hd(a_test, inst_test, pick=0), translate_p2p(a_test)
+
+# %% [markdown]
+# The held-out pairs: map, pix2pix, pix2pixHD with every instance in its most common style, and the real photo.
+
+# %%
+fig, ax = plt.subplots(figsize=(16, 5.6))
+show_grid(torch.cat([maps_test, y_p2p, y_hd, y_test]), nrow=len(test), ax=ax,
+          title=f"held-out pairs at {size_G2[0]}x{size_G2[1]}: map | pix2pix | pix2pixHD (style 0) | real photo")
+plt.show()
+
+# %% [markdown]
+# **What the grid shows.** (Written from the committed run; see the scores below.) TBD
+
+# %% [markdown]
+# The 15 test maps that have no photo (the first 8 shown), in three random styles each from pix2pixHD, and pix2pix:
+
+# %%
+n_show = min(8, len(test_maps))
+tm_ids, tm_inst = test_maps.ids[:n_show], test_maps.inst[:n_show]
+rows = [test_maps.colour_maps()[:n_show].float() / 127.5 - 1, translate_p2p(tm_ids)]
+rows += [translate_hd(tm_ids, tm_inst, draw=d) for d in range(3)]
+fig, ax = plt.subplots(figsize=(16, 6.6))
+show_grid(torch.cat(rows), nrow=n_show, ax=ax, title="test maps without photos: map | pix2pix | pix2pixHD, "
+          "three random style draws"); plt.show()
+
+# %% [markdown]
+# **One map, several styles.** Rendering $j$ gives every instance style $j$ of its class (classes with fewer
+# styles wrap around). The map is the same in every panel, so all the differences come from the style features.
+
+# %%
+i_map = int(show_ids[0])                                                  # the map with the most car borders
+one_ids, one_inst = test_maps.ids[i_map:i_map + 1], test_maps.inst[i_map:i_map + 1]
+renders = torch.cat([translate_hd(one_ids, one_inst, pick=j) for j in range(5)])
+show_grid(torch.cat([test_maps.colour_maps()[i_map:i_map + 1].float() / 127.5 - 1, renders]), nrow=3,
+          figsize=(13, 4.6), title="test map | styles 0, 1, 2, 3, 4 for every instance"); plt.show()
+
+# %% [markdown]
+# TBD: comment on styles.
+#
+# ### The segmentation score
+#
+# Notebook 09's instrument: a small U-Net segmenter (`SegNet`) trained on our real **training** photos only,
+# here at $G_1$'s size, collapsed classes, void not scored. It reads each generated image (downsampled to its
+# size by averaging) and is scored against the map that produced it: per-pixel accuracy, per-class accuracy and
+# mean IoU, the columns of the paper's Table 1. On the held-out photos the same segmenter on the real photo is the
+# ceiling. Each generated row is the mean ± sd over `n_draws` draws (styles for pix2pixHD, dropout for pix2pix);
+# each model was trained once, with one seed.
+
+# %%
+seg_size = size_G1
+seg_in = lambda photos: F.interpolate(photos, size=seg_size[::-1], mode="area")          # (N, 3, h, w)
+seg_ids = lambda a: a[..., ::2, ::2].long()[:, 0] if a.shape[-1] == size_G2[0] else a.long()[:, 0]
+seg = SegNet(K, width=cfg.seg_width).to(device)
+seg_path = cfg.ckpt_dir / "segmenter.pt"
+if seg_path.exists():
+    seg.load_state_dict(torch.load(seg_path, map_location=device, weights_only=True))
+else:
+    tr = train.to_float()
+    seg_losses = train_segmenter(seg, seg_in(tr.b), seg_ids(tr.a), steps=cfg.seg_steps, batch_size=8,
+                                 ignore_index=ignore, generator=torch.Generator().manual_seed(cfg.seed))
+    seg_path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(seg.state_dict(), seg_path)
+    print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f}")
+
+def seg_score(photos, ids):
+    s = segmentation_scores(segment(seg, seg_in(photos)), seg_ids(ids), K, ignore)
+    return [s["pixel_acc"], s["class_acc"], s["mean_iou"]]
+
+# %% [markdown]
+# ### The boundary map, with and without
+#
+# Two more runs of phase 1 alone ($G_1$ at half size), identical except for the boundary channel, both without
+# the encoder: its features are constant per instance and would themselves mark where one car ends and the next
+# begins, which would hide the effect. Each run has `steps_ablation` steps, as many as phase 1 above.
+
+# %%
+ablation = {}
+for name, use_boundary in [("G1 with boundary map", True), ("G1 without boundary map", False)]:
+    models, trainer = make_global("boundary" if use_boundary else "no_boundary", use_boundary, features=False)
+    trainer.live = False
+    trainer.fit(cfg.steps_ablation, resume=True)
+    ablation[name] = (models["G1"].eval(), use_boundary)
+    print(f"{name}: {trainer.step} steps in {trainer.seconds / 60:.1f} min")
+
+@torch.no_grad()
+def run_g1(name, ids, inst):
+    G1_, use_boundary = ablation[name]
+    a_h, k_h = ids[..., ::2, ::2], collapse_instances(inst, ids)[..., ::2, ::2]
+    return G1_(generator_input(a_h, K, k_h, boundary=use_boundary))            # (N, 3, H/2, W/2)
+
+# %% [markdown]
+# How to measure the effect: on the pixels of **same-class object borders** (where only the boundary map knows
+# there is a border, found above), a generator that separates the objects draws an edge, so the image gradient is
+# large there. We take the mean absolute difference between neighbouring pixels of the grey image at those
+# pixels, relative to the same mean over the whole image (1 = no more edge than average). It is computed for both
+# runs on the 15 test maps and on the held-out maps, and for the real held-out photos.
+
+# %%
+def edge_strength(img, mask):
+    """Mean |gradient| of the grey image on `mask` pixels over its mean on all pixels (nan if mask is empty)."""
+    g = img.mean(1, keepdim=True)                                              # (N, 1, H, W)
+    grad = (F.pad((g[..., :, 1:] - g[..., :, :-1]).abs(), (0, 1))
+            + F.pad((g[..., 1:, :] - g[..., :-1, :]).abs(), (0, 0, 0, 1)))
+    return float(grad[mask].mean() / grad.mean()) if mask.any() else float("nan")
+
+half = lambda t: t[..., ::2, ::2]
+mask_maps = same_class_borders(half(test_maps.ids), half(test_maps.inst))
+mask_test = same_class_borders(half(a_test), half(inst_test))
+print(f"{'':26s}{'test maps':>11s}{'held out':>10s}   (edge strength on same-class borders)")
+for name in ablation:
+    e_maps = edge_strength(run_g1(name, test_maps.ids, test_maps.inst), mask_maps)
+    print(f"{name:26s}{e_maps:11.2f}{edge_strength(run_g1(name, a_test, inst_test), mask_test):10.2f}")
+print(f"{'real photos':26s}{'-':>11s}{edge_strength(F.avg_pool2d(y_test, 2), mask_test):10.2f}")
+
+# %% [markdown]
+# The three test maps with the most same-class borders, from both runs (half size, shown enlarged), and the
+# borders in question:
+
+# %%
+rows = [test_maps.colour_maps()[show_ids].float() / 127.5 - 1]
+for name in ablation:
+    rows.append(F.interpolate(run_g1(name, test_maps.ids[show_ids], test_maps.inst[show_ids]), scale_factor=2))
+rows.append(extra[show_ids].float().expand(-1, 3, -1, -1) * 2 - 1)
+show_grid(torch.cat(rows), nrow=3, figsize=(12, 6.6),
+          title="map | G1 with boundary map | G1 without | same-class borders"); plt.show()
+
+# %% [markdown]
+# TBD: ablation comment.
+#
+# ### The scores
+#
+# The rows: pix2pix; the two $G_1$ runs of the ablation (half size, no encoder: the boundary ablation on the
+# segmentation score, and what $G_1$ alone reaches); pix2pixHD with random styles; and, for reference only,
+# pix2pixHD with the features **encoded from the real held-out photo**, which passes the target's own colours
+# through $E$ and is therefore not a fair row.
+
+# %%
+@torch.no_grad()
+def translate_encoded(ids, inst, photos):
+    k = collapse_instances(inst, ids)
+    return G(torch.cat([generator_input(ids, K, k), hd["E"](photos, k)], 1))
+
+def score_rows(ids, inst):
+    fns = {"pix2pix": lambda d: translate_p2p(ids, d)}
+    fns |= {name: lambda d, name=name: run_g1(name, ids, inst) for name in ablation}
+    fns["pix2pixHD (random styles)"] = lambda d: translate_hd(ids, inst, d)
+    return {name: np.array([seg_score(fn(d), ids) for d in range(1 if name in ablation else cfg.n_draws)])
+            for name, fn in fns.items()}
+
+table = score_rows(a_test, inst_test)
+table["pix2pixHD, E on the real photo (unfair)"] = np.array([seg_score(
+    translate_encoded(a_test, inst_test, y_test), a_test)])
+table["real photos (ceiling)"] = np.array([seg_score(y_test, a_test)])
+table_maps = score_rows(test_maps.ids, test_maps.inst)
+
+# %% [markdown]
+# Beside the paper's Table 1 (Cityscapes at 2048×1024, scored by a PSPNet segmenter; pixel accuracy / mean IoU):
+
+# %%
+def print_table(tab, title, paper=None):
+    head = f"{title:42s}{'pixel acc':>14s}{'class acc':>14s}{'mIoU':>14s}"
+    print(head + ("   | paper: pixel / mIoU" if paper else ""))
+    for name, v in tab.items():
+        m, s = v.mean(0), v.std(0)
+        cells = "".join(f"{f'{mi:.2f} ± {si:.2f}' if len(v) > 1 else f'{mi:.2f}':>14s}" for mi, si in zip(m, s))
+        print(f"{name:42s}{cells}" + (f"   | {paper.get(name, '-')}" if paper else ""))
+
+paper = {"pix2pix": "0.815 / 0.388", "pix2pixHD (random styles)": "0.950 / 0.637",
+         "real photos (ceiling)": "0.955 / 0.640"}
+print_table(table, f"held-out photos ({len(test)})", paper)
+print()
+print_table(table_maps, f"test maps without photos ({len(test_maps)})")
+print(f"\ntraining time: pix2pix {trainer_p2p.seconds / 60:.1f} min, pix2pixHD {time_hd / 60:.1f} min "
+      f"(G1 {trainer_g1.seconds / 60:.1f} + G2 {trainer_g2.seconds / 60:.1f})")
+
+# %% [markdown]
+# **Reading the table.** TBD
+#
+#
+# ## Explore: a style per instance
+#
+# Pick an instance of the test map above (the largest ones are listed), and a style for it; every other
+# instance keeps its style. The figure below the controls is the static fallback: the largest car in four styles,
+# everything else in style 0.
+
+# %%
+one_key = collapse_instances(one_inst, one_ids)[0, 0]
+sizes_ = {i: int((one_key == i).sum()) for i in one_key.unique().tolist()}
+choices_ = sorted(sizes_, key=sizes_.get, reverse=True)[:8]
+label_of = lambda i: f"{pairs.classes[int(one_ids[0, 0][one_key == i].long().bincount().argmax())]} #{i} ({sizes_[i]} px)"
+picked = {}                                                                 # instance -> chosen style
+
+def restyled(instance, style):
+    picked[instance] = style
+    return translate_hd(one_ids, one_inst, pick=dict(picked))              # (1, 3, H, W)
+
+def restyle(instance=choices_[0], style=0):
+    mask = (one_key == instance).float()[None, None].expand(1, 3, -1, -1) * 2 - 1
+    show_grid(torch.cat([mask.to(device), restyled(instance, style)]), nrow=2, figsize=(10, 2.8),
+              title=f"{label_of(instance)} (white) | style {style}"); plt.show()
+
+interact(restyle, instance=[(label_of(i), i) for i in choices_], style=(0, 9))
+
+# %%
+target = ([i for i in choices_ if i >= 1000] or choices_)[0]                # the largest object, else a region
+picked.clear()
+show_grid(torch.cat([restyled(target, s) for s in range(4)]), nrow=4, figsize=(16, 2.4),
+          title=f"{label_of(target)} in styles 0-3, everything else in style 0"); plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * pix2pixHD splits $G$ into a global generator $G_1$ at half size and a local enhancer $G_2$ that adds its own
+#   full-size features to $G_1$'s last feature map; $G_2$ first learns alone with $G_1$ fixed, then both learn.
+# * Three copies of 09's PatchGAN judge the pair at full, half and quarter size. $G$ is trained with their
+#   least-squares GAN loss plus the feature-matching loss (weight 10) on every block of every $D$; the VGG loss
+#   joins in `full` mode when its weights can be had.
+# * The instance boundary map (4-neighbour rule) gives $G$ the borders that a label map cannot show, between two
+#   objects of one class.
+# * An encoder pooled per instance gives every object a 3-number style; K-means on the training instances' styles
+#   turns them into a menu of styles per class, from which a style can be picked per object at test time.
+# * RESULTS TBD
+#
+# ## Exercises
+#
+# **Exercise 1.** The boundary map. Write the 4-neighbour rule for an instance map `inst` (B, 1, H, W) of
+# integer ids: a pixel is 1.0 if any of its left, right, upper or lower neighbours has another id, else 0.0.
+# Without `instance_boundary` or the `boundary` function above, please.
+
+# %%
+def my_boundary(inst):
+    # returns a float tensor (B, 1, H, W)
+    ### BEGIN SOLUTION
+    e = torch.zeros(inst.shape, dtype=torch.bool)
+    h = inst[..., :, 1:] != inst[..., :, :-1]
+    v = inst[..., 1:, :] != inst[..., :-1, :]
+    e[..., :, 1:] |= h; e[..., :, :-1] |= h; e[..., 1:, :] |= v; e[..., :-1, :] |= v
+    return e.float()
+    ### END SOLUTION
+
+
+# %%
+g = torch.Generator().manual_seed(0)
+cases = [(torch.randint(0, 3, (2, 1, 6, 7), generator=g),), (torch.full((1, 1, 4, 4), 7),),
+         (torch.tensor([[1, 0], [0, 1]]).view(1, 1, 2, 2),)]
+check_function(my_boundary, instance_boundary, cases, "boundary map",
+               hint="Compare each pixel with its right and lower neighbour (slices [..., :, 1:] vs [..., :, :-1]) "
+                    "and mark BOTH pixels of every differing pair.");
+
+# %% [markdown]
+# **Exercise 2.** Instance-wise average pooling for **one** image: `feat` (C, H, W) and `inst` (H, W). Every pixel
+# gets the mean of `feat` over all pixels with its instance id.
+
+# %%
+def my_pool(feat, inst):
+    # returns a tensor (C, H, W)
+    ### BEGIN SOLUTION
+    out = torch.empty_like(feat)
+    for i in inst.unique():
+        m = inst == i
+        out[:, m] = feat[:, m].mean(1, keepdim=True)
+    return out
+    ### END SOLUTION
+
+
+# %%
+g = torch.Generator().manual_seed(1)
+cases = [(torch.randn(3, 5, 6, generator=g), torch.randint(0, 4, (5, 6), generator=g)) for _ in range(3)]
+check_function(my_pool, lambda f, i: instance_pool(f[None], i[None, None])[0], cases, "per-instance pooling",
+               hint="Loop over inst.unique(); for each id take the mask inst == i, and set feat[:, mask] to its "
+                    "mean over the pixels (dim 1, keepdim=True).");
+
+# %% [markdown]
+# **Exercise 3.** The feature-matching loss of a **single** discriminator: lists `fake` and `real` of block
+# outputs, the last being the logits (not matched). Weight each block's mean absolute difference by 4 / (number of
+# blocks before the logits), add them up, and multiply by `lambda_feat`. Do not let gradients reach `real`.
+
+# %%
+def my_fm(fake, real, lambda_feat=10.0):
+    # returns a scalar tensor
+    ### BEGIN SOLUTION
+    w = 4.0 / (len(fake) - 1)
+    return lambda_feat * sum(w * (f - r.detach()).abs().mean() for f, r in zip(fake[:-1], real[:-1]))
+    ### END SOLUTION
+
+
+# %%
+g = torch.Generator().manual_seed(2)
+fk = [torch.randn(1, 4, 8, 8, generator=g), torch.randn(1, 8, 4, 4, generator=g), torch.randn(1, 1, 3, 3, generator=g)]
+rl = [torch.randn_like(f) for f in fk]
+check(None if my_fm(fk, rl) is None else float(my_fm(fk, rl)), float(feature_matching_loss([fk], [rl])), "FM loss",
+      hint="w = 4 / (len(fake) - 1); sum w * (f - r.detach()).abs().mean() over all but the last entry; "
+           "times lambda_feat.");
+
+# %% [markdown]
+# **Exercise 4 (open).** The paper's Table 2 ablates the discriminators: train phase 1 with `num_D=1` and with
+# `num_D=3` for the same steps (`MultiscaleDiscriminator(..., num_D=1)` in `make_global`), and compare the
+# segmentation scores and the images. Where does the single D fail: on large uniform regions or on texture?
+#
+# **Exercise 5 (open).** Turn the feature-matching loss off (`feature_matching_loss(...) * 0`) in phase 1 and rerun.
+# How do the losses and the images change? Then look at the encoder: train with `n_feat = 1` and list the styles
+# K-means finds for cars. Which property of the cars does that single number capture?
+#
+# ## References
+#
+# * T.-C. Wang, M.-Y. Liu, J.-Y. Zhu, A. Tao, J. Kautz, B. Catanzaro. *High-Resolution Image Synthesis and Semantic
+#   Manipulation with Conditional GANs.* CVPR 2018. Official code: `NVIDIA/pix2pixHD` (`models/networks.py`:
+#   `GlobalGenerator`, `LocalEnhancer`, `MultiscaleDiscriminator`, `Encoder`, `VGGLoss`; `encode_features.py`).
+# * P. Isola, J.-Y. Zhu, T. Zhou, A. A. Efros. *Image-to-Image Translation with Conditional Adversarial Networks.*
+#   CVPR 2017 (notebook 09).
+# * J. Johnson, A. Alahi, L. Fei-Fei. *Perceptual Losses for Real-Time Style Transfer and Super-Resolution.* ECCV
+#   2016 (the residual generator and the perceptual loss).
+# * X. Mao et al. *Least Squares Generative Adversarial Networks.* ICCV 2017 (the LSGAN loss).
+# * M. Cordts et al. *The Cityscapes Dataset for Semantic Urban Scene Understanding.* CVPR 2016.

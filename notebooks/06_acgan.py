@@ -708,8 +708,8 @@ def diversity_shares(gen, real):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-gen_ms, real_ms = [0.10, 0.30, 0.20, 0.05, 0.26], [0.12, 0.25, 0.20, 0.08, 0.18]
-check(diversity_shares(gen_ms, real_ms), [0.8, 0.6], "diversity shares",
+gen_ms, real_ms = [0.10, 0.30, 0.22, 0.05, 0.24], [0.12, 0.25, 0.20, 0.08, 0.18]
+check(diversity_shares(gen_ms, real_ms), [0.4, 0.8], "diversity shares",
       hint="Count gen[k] <= real[k] over k, and gen[k] < max(real); divide both by the number of classes.");
 
 # %% [markdown]

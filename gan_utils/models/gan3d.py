@@ -126,6 +126,9 @@ class ImageEncoder(nn.Module):
         self.head = nn.Linear(c_in * 16, 2 * z_dim)
         self.z_dim = z_dim
         self.apply(weights_init)
+        # q(z | y) starts as the prior N(0, I): a random head gives KL in the hundreds, whose gradient wrecks G.
+        nn.init.zeros_(self.head.weight)
+        nn.init.zeros_(self.head.bias)
 
     def forward(self, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.head(self.body(y).flatten(1))  # (B, 2 z_dim)

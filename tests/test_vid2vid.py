@@ -8,6 +8,7 @@ import torch
 
 from gan_utils.animation import clip_player_html, filmstrip, frames_to_uint8
 from gan_utils.metrics.temporal import endpoint_error, flow_confidence, tvl1_flows, warp_error, warp_errors
+from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, feature_matching_loss, multiscale_gan_loss
 from gan_utils.models.vid2vid import (
     SequentialGenerator,
     combine,
@@ -61,6 +62,20 @@ def test_video_d_input_shapes() -> None:
     assert torch.equal(v[:, 3:6], frames[:, 1]) and torch.equal(v[:, 9:11], flows[:, 0])
     with pytest.raises(ValueError, match="flows"):
         video_d_input(frames, torch.randn(2, 3, 2, 16, 32))
+
+
+def test_video_discriminator_takes_frames_and_flows() -> None:
+    torch.manual_seed(0)
+    k = 3
+    D_V = MultiscaleDiscriminator(3 * k + 2 * (k - 1), ndf=8, n_layers=3, num_D=2)
+    real = video_d_input(torch.randn(2, k, 3, 32, 64), torch.randn(2, k - 1, 2, 32, 64))
+    fake = video_d_input(torch.randn(2, k, 3, 32, 64, requires_grad=True), torch.randn(2, k - 1, 2, 32, 64))
+    out_real, out_fake = D_V(real), D_V(fake)
+    assert len(out_fake) == 2 and out_fake[0][-1].shape[:2] == (2, 1)
+    assert out_fake[1][-1].shape[-1] < out_fake[0][-1].shape[-1]  # the second scale sees a half-size input
+    loss = multiscale_gan_loss(out_fake, True) + feature_matching_loss(out_fake, out_real)
+    loss.backward()
+    assert all(p.grad is not None for p in D_V.parameters())
 
 
 def test_flow_and_warp_losses_by_hand() -> None:

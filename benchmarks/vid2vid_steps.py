@@ -1,0 +1,77 @@
+"""Sizing notebook 12 on a CPU: one vid2vid step (t_gen frames in a row, D_I and D_V) against one frame-by-frame
+step on as many frames, at a few frame sizes and widths, plus TV-L1 flow on real-sized frames.
+
+Run from the repository root, alone on the machine: `python benchmarks/vid2vid_steps.py`. Random tensors stand
+in for the data: the cost does not depend on the pixel values.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+
+from gan_utils.data.synthetic.moving_shapes import moving_shapes
+from gan_utils.metrics.temporal import tvl1_flows
+from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, feature_matching_loss, multiscale_gan_loss
+from gan_utils.models.vid2vid import SequentialGenerator, flow_loss, video_d_input
+
+
+def timed(fn: Callable[[], None], reps: int = 4) -> float:
+    fn()  # warm-up
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+def steps(w: int, h: int, ngf: int, batch: int = 2, t_gen: int = 3, k: int = 10, L: int = 2) -> tuple[float, float]:
+    """Seconds per vid2vid step and per frame-by-frame step (batch * t_gen frames each)."""
+    torch.manual_seed(0)
+    G, G0 = SequentialGenerator(k, L, ngf, 2, 3), SequentialGenerator(k, 0, ngf, 2, 3)
+    D_I, D_V = MultiscaleDiscriminator(k + 3, ngf, 3, 2), MultiscaleDiscriminator(3 * 3 + 2 * 2, ngf, 3, 2)
+    opt = torch.optim.Adam([*G.parameters(), *G0.parameters(), *D_I.parameters(), *D_V.parameters()], 2e-4)
+    maps, real = torch.randn(batch, t_gen + L, k, h, w), torch.randn(batch, t_gen + L, 3, h, w)
+    flow = torch.randn(batch, t_gen + L - 1, 2, h, w)
+
+    def vid2vid() -> None:
+        prev, outs = real[:, :L].flatten(1, 2), []
+        for j in range(L, L + t_gen):
+            outs.append(G(maps[:, j - L:j + 1].flatten(1, 2), prev, torch.zeros(batch, 1, h, w)))
+            prev = torch.cat([prev[:, 3:], outs[-1]["image"].detach()], 1)
+        fake = torch.stack([o["image"] for o in outs], 1)
+        img = torch.cat([maps[:, L:].flatten(0, 1), fake.flatten(0, 1)], 1)
+        img_real = torch.cat([maps[:, L:].flatten(0, 1), real[:, L:].flatten(0, 1)], 1)
+        v_fake, v_real = video_d_input(fake, flow[:, L:]), video_d_input(real[:, L:], flow[:, L:])
+        loss = (multiscale_gan_loss(D_I(img.detach()), False) + multiscale_gan_loss(D_V(v_fake.detach()), False)
+                + multiscale_gan_loss(D_I(img_real), True) + multiscale_gan_loss(D_V(v_real), True))
+        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
+        f_i, f_v = D_I(img), D_V(v_fake)
+        loss = (multiscale_gan_loss(f_i, True) + multiscale_gan_loss(f_v, True)
+                + feature_matching_loss(f_i, D_I(img_real)) + feature_matching_loss(f_v, D_V(v_real))
+                + sum(flow_loss(o["flow"], flow[:, 0]) for o in outs))
+        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
+
+    def frame() -> None:
+        s, x = maps[:, L:].flatten(0, 1), real[:, L:].flatten(0, 1)
+        fake = G0(s)["image"]
+        loss = multiscale_gan_loss(D_I(torch.cat([s, fake.detach()], 1)), False) + multiscale_gan_loss(
+            D_I(torch.cat([s, x], 1)), True)
+        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
+        f_fake, f_real = D_I(torch.cat([s, fake], 1)), D_I(torch.cat([s, x], 1))
+        loss = multiscale_gan_loss(f_fake, True) + feature_matching_loss(f_fake, f_real)
+        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
+
+    return timed(vid2vid), timed(frame)
+
+
+if __name__ == "__main__":
+    print(f"torch threads: {torch.get_num_threads()}")
+    for w, h, ngf in [(64, 32, 8), (128, 64, 32), (128, 64, 24), (256, 128, 16)]:
+        v, f = steps(w, h, ngf)
+        print(f"{w}x{h} ngf=ndf={ngf}: vid2vid {v:.3f} s/step, frame-by-frame {f:.3f} s/step (ratio {v / f:.1f})")
+    clip = moving_shapes(10, (128, 64), seed=0)
+    t = time.perf_counter()
+    tvl1_flows(clip.frames)
+    print(f"TV-L1 flow at 128x64: {(time.perf_counter() - t) / 9:.2f} s per frame pair")

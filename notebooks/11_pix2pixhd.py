@@ -9,8 +9,8 @@
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
-# | `fast` | CI smoke test: G1 at 64×32, G2 at 128×64, a few steps per phase | ≈ 40 s (measured: TBD) | ≈ 30 s (estimate) |
-# | `default` | G1 at 128×64, G2 at 256×128: G1, then G2 alone, then both; a boundary-map ablation; pix2pix for the same time | ≈ 12 min (measured: TBD) | ≈ 3 min (estimate) |
+# | `fast` | CI smoke test: G1 at 64×32, G2 at 128×64, a few steps per phase | ≈ 20 s (measured: 17 s) | ≈ 30 s (estimate) |
+# | `default` | G1 at 128×64, G2 at 256×128: G1, then G2 alone, then both; a boundary-map ablation; pix2pix for about the same time | ≈ 12 min (measured: 11.6 min for these outputs) | ≈ 3 min (estimate) |
 # | `full` | the paper's sizes: G1 at 1024×512, G2 at 2048×1024, widths 64/32, batch 1, VGG loss on | days | many hours (estimate) |
 #
 # The outputs you see come from a `default` run on **real Cityscapes** label and instance maps (37 photos with
@@ -165,6 +165,7 @@ print(f"train: {len(train)} pairs | held out: {len(test)} pairs ({sum(f >= 0 for
 test_maps = load_cityscapes_label_maps(cfg.data_root, source=cfg.data, device=device, cache_dir=cfg.cache_dir,
                                        n_synthetic=15, seed=cfg.seed + 1, size=size_G2)
 
+
 # %% [markdown]
 # ### The instance boundary map
 #
@@ -188,6 +189,7 @@ a, y, inst = train.to_float()                                 # ids (N, 1, H, W)
 key = collapse_instances(inst, a)                             # stuff: its class; objects: their own id
 assert torch.equal(boundary(key), instance_boundary(key))
 print("boundary map equals gan_utils.models.pix2pixhd.instance_boundary on all", len(a), "training maps")
+
 
 # %% [markdown]
 # Where does the boundary map add something that the label map does not have? At the **borders between two
@@ -244,7 +246,6 @@ a_b, k_b, y_b = get_batch(train, 2, half=True)
 x_b = generator_input(a_b, K, k_b)                             # (2, K + 1, H/2, W/2): one-hot + boundary
 print("G1's batch:", tuple(a_b.shape), tuple(k_b.shape), tuple(y_b.shape), "-> input", tuple(x_b.shape))
 
-
 # %% [markdown]
 # ## Building blocks
 #
@@ -265,7 +266,6 @@ print("G1:", tuple(x1.shape), "->", tuple(G1(x1).shape), "| features:", tuple(G1
 n_params = lambda m: sum(p.numel() for p in m.parameters())
 print(f"G1 has {n_params(G1) / 1e6:.2f}M parameters (the paper's G1: "
       f"{n_params(GlobalGenerator(in_G, 3, 64, 4, 9)) / 1e6:.1f}M)")
-
 
 # %% [markdown]
 # ### The local enhancer $G_2$
@@ -365,6 +365,7 @@ def lsgan(outputs, target_is_real):
 outs = [[torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 0.5)], [torch.full((1, 1, 1, 1), 2.0)]]
 print(f"real: {lsgan(outs, True):.3f}, fake: {lsgan(outs, False):.3f} (0.25 + 4 = 4.25)")
 assert torch.isclose(lsgan(outs, True), multiscale_gan_loss(outs, True))
+
 
 # %% [markdown]
 # **The feature-matching loss**, written as in NVIDIA's code: for every $D_k$ and every block before the
@@ -513,14 +514,14 @@ plot_losses(hist_g1, ax=axes[0]); axes[0].set_title(f"phase 1: G1 at {size_G1[0]
 plot_losses(hist_g2, ax=axes[1]); axes[1].set_title(f"phases 2-3: G1 + G2 at {size_G2[0]}x{size_G2[1]}")
 axes[1].axvline(cfg.steps_fix, color="k", lw=0.8, ls="--"); plt.show()
 
-
 # %% [markdown]
 # ### The baseline: pix2pix for the same time at the same size
 #
 # Notebook 09's recipe, unchanged: U-Net $G$ with batch norm and dropout, 70×70 PatchGAN $D$, cross-entropy GAN
 # loss plus 100·L1, DCGAN initialisation. It gets the full-size one-hot maps (it has no use for instance maps),
-# the same flips and batch size, and `steps_p2p` steps, chosen from measured step costs so that its training
-# time is close to pix2pixHD's. The times printed below are the ones to compare.
+# the same flips and batch size, and `steps_p2p` steps, chosen from step costs measured on a quiet machine
+# (`benchmarks/pix2pixhd_steps.py`) so that its training time is close to pix2pixHD's. The times printed below
+# are the ones to compare.
 
 # %%
 torch.manual_seed(cfg.seed)
@@ -576,6 +577,7 @@ for c in np.unique(cls_train):
     styles[int(c)] = torch.tensor(centres[np.argsort(-counts)], dtype=torch.float32)   # most common first
 print("styles per class:", {pairs.classes[c]: len(s) for c, s in styles.items()})
 
+
 # %% [markdown]
 # A **style map** replaces the encoder at test time: each instance of a map gets one centre of its class. `pick`
 # decides which: a number for every instance, a dict for a few chosen instances, or a seeded random draw.
@@ -630,7 +632,15 @@ show_grid(torch.cat([maps_test, y_p2p, y_hd, y_test]), nrow=len(test), ax=ax,
 plt.show()
 
 # %% [markdown]
-# **What the grid shows.** (Written from the committed run; see the scores below.) TBD
+# **What the grid shows.** At this size and training time **pix2pix is ahead**. Its outputs have the street's
+# layout, the building's rows of windows, dark cars where the map has cars, and road markings (some invented, as
+# in 09). pix2pixHD's are blurrier and greyer, with a fine checkerboard texture; the large regions (road, building,
+# trees, a white sky) are in place, but the cars are hardly there. The scores below say the same. The reasons are
+# in the setting, not in the method: pix2pixHD has no L1 term, which in pix2pix fixes colours and layout within a
+# few hundred steps, and its feature-matching loss chases a moving target; the paper trained for 200 epochs of
+# 2,975 images, roughly a thousand times our 640 steps. Its advantages (a generator that stays stable at
+# 2048×1024, discriminators that see the whole scene) matter at resolutions where pix2pix fails, not at 256×128,
+# which is pix2pix's own size.
 
 # %% [markdown]
 # The 15 test maps that have no photo (the first 8 shown), in three random styles each from pix2pixHD, and pix2pix:
@@ -656,7 +666,10 @@ show_grid(torch.cat([test_maps.colour_maps()[i_map:i_map + 1].float() / 127.5 - 
           figsize=(13, 4.6), title="test map | styles 0, 1, 2, 3, 4 for every instance"); plt.show()
 
 # %% [markdown]
-# TBD: comment on styles.
+# **The styles do nothing yet.** The five renderings are the same image. The encoder's features did reach $G$
+# during training, but after 640 steps $G$ has not learned to read them: the row "E on the real photo" in the
+# table below, which gives $G$ the held-out photo's own features, scores the same as random styles. Style
+# control is the part of pix2pixHD that needs the longest training; this run is far too short for it.
 #
 # ### The segmentation score
 #
@@ -687,6 +700,7 @@ def seg_score(photos, ids):
     s = segmentation_scores(segment(seg, seg_in(photos)), seg_ids(ids), K, ignore)
     return [s["pixel_acc"], s["class_acc"], s["mean_iou"]]
 
+
 # %% [markdown]
 # ### The boundary map, with and without
 #
@@ -708,6 +722,7 @@ def run_g1(name, ids, inst):
     G1_, use_boundary = ablation[name]
     a_h, k_h = ids[..., ::2, ::2], collapse_instances(inst, ids)[..., ::2, ::2]
     return G1_(generator_input(a_h, K, k_h, boundary=use_boundary))            # (N, 3, H/2, W/2)
+
 
 # %% [markdown]
 # How to measure the effect: on the pixels of **same-class object borders** (where only the boundary map knows
@@ -745,8 +760,14 @@ rows.append(extra[show_ids].float().expand(-1, 3, -1, -1) * 2 - 1)
 show_grid(torch.cat(rows), nrow=3, figsize=(12, 6.6),
           title="map | G1 with boundary map | G1 without | same-class borders"); plt.show()
 
+
 # %% [markdown]
-# TBD: ablation comment.
+# **What the ablation shows.** With the boundary map, the image gradient on same-class borders is about
+# average for the image (1.06 on the test maps, 1.11 on the held-out maps); without it, it is below average (0.97
+# and 0.85): the run without the map blurs neighbouring cars into one region more. Real photos have about twice
+# the average gradient there (1.91), so neither run draws crisp car borders yet, and on the figure the difference
+# is hard to see at this size. Each number comes from one training run; the gap between the two runs is of the
+# same order as what a different seed could move.
 #
 # ### The scores
 #
@@ -774,6 +795,7 @@ table["pix2pixHD, E on the real photo (unfair)"] = np.array([seg_score(
 table["real photos (ceiling)"] = np.array([seg_score(y_test, a_test)])
 table_maps = score_rows(test_maps.ids, test_maps.inst)
 
+
 # %% [markdown]
 # Beside the paper's Table 1 (Cityscapes at 2048×1024, scored by a PSPNet segmenter; pixel accuracy / mean IoU):
 
@@ -795,7 +817,23 @@ print(f"\ntraining time: pix2pix {trainer_p2p.seconds / 60:.1f} min, pix2pixHD {
       f"(G1 {trainer_g1.seconds / 60:.1f} + G2 {trainer_g2.seconds / 60:.1f})")
 
 # %% [markdown]
-# **Reading the table.** TBD
+# **Reading the table.**
+#
+# * **pix2pix against pix2pixHD.** pix2pix scores higher on both sets: on the held-out photos it reaches the real
+#   photos' ceiling (0.86 pixel accuracy, 0.48 mIoU) while pix2pixHD reaches 0.80 and 0.43; on the 15 Frankfurt
+#   maps, scenes unlike the training street, the gap is wider (0.80 against 0.63 pixel accuracy, 0.49 against 0.35
+#   mIoU). pix2pixHD even had more training time (4.7 min against 3.4). The paper's Table 1 has the opposite order
+#   (0.950 against 0.815 pixel accuracy) at 2048×1024 after full training: there pix2pix breaks down, here it does
+#   not. Our numbers are not comparable with the paper's in absolute terms: 9 classes instead of 19, a small
+#   segmenter trained on 27 photos, and 256×128 px.
+# * **$G_2$ on top of $G_1$.** pix2pixHD ($G_1 + G_2$ with the encoder) scores above $G_1$ alone (0.80 against
+#   0.74 on the held-out photos), a sign that the second stage adds something even in a short run.
+# * **The boundary map.** $G_1$ without the boundary map scored much lower than with it (0.51 against 0.74 pixel
+#   accuracy on the held-out photos). That gap is larger than the boundary pixels alone could explain (under 1% of
+#   the pixels are same-class borders). The map also repeats every class border, which may make the layout easier
+#   to pick up in a short run; with one seed per run this is a hint, not a measurement.
+# * **The styles.** Random styles and the real photo's own features give the same scores (± 0.00 over draws):
+#   $G$ ignores the style features so far, as the renderings above show.
 #
 #
 # ## Explore: a style per instance
@@ -828,6 +866,7 @@ picked.clear()
 show_grid(torch.cat([restyled(target, s) for s in range(4)]), nrow=4, figsize=(16, 2.4),
           title=f"{label_of(target)} in styles 0-3, everything else in style 0"); plt.show()
 
+
 # %% [markdown]
 # ## Summary
 #
@@ -840,7 +879,10 @@ show_grid(torch.cat([restyled(target, s) for s in range(4)]), nrow=4, figsize=(1
 #   objects of one class.
 # * An encoder pooled per instance gives every object a 3-number style; K-means on the training instances' styles
 #   turns them into a menu of styles per class, from which a style can be picked per object at test time.
-# * RESULTS TBD
+# * On 27 real photos, at 256×128 and about 4 minutes of CPU training, pix2pix (with its L1 term) beats
+#   pix2pixHD on the segmentation score, on held-out photos and on 15 unseen maps; the paper's advantage belongs to
+#   high resolutions and long training. The boundary map helped $G_1$ in our ablation, and the style features
+#   were not yet used by $G$.
 #
 # ## Exercises
 #
@@ -868,6 +910,7 @@ check_function(my_boundary, instance_boundary, cases, "boundary map",
                hint="Compare each pixel with its right and lower neighbour (slices [..., :, 1:] vs [..., :, :-1]) "
                     "and mark BOTH pixels of every differing pair.");
 
+
 # %% [markdown]
 # **Exercise 2.** Instance-wise average pooling for **one** image: `feat` (C, H, W) and `inst` (H, W). Every pixel
 # gets the mean of `feat` over all pixels with its instance id.
@@ -890,6 +933,7 @@ cases = [(torch.randn(3, 5, 6, generator=g), torch.randint(0, 4, (5, 6), generat
 check_function(my_pool, lambda f, i: instance_pool(f[None], i[None, None])[0], cases, "per-instance pooling",
                hint="Loop over inst.unique(); for each id take the mask inst == i, and set feat[:, mask] to its "
                     "mean over the pixels (dim 1, keepdim=True).");
+
 
 # %% [markdown]
 # **Exercise 3.** The feature-matching loss of a **single** discriminator: lists `fake` and `real` of block

@@ -11,6 +11,7 @@ local enhancer (the paper's 2048x1024 setting). As there, D's 4x4 convs pad by 2
 
 from __future__ import annotations
 
+import os
 import urllib.error
 import warnings
 from collections.abc import Callable, Sequence
@@ -330,8 +331,6 @@ def _torchvision_vgg19() -> nn.Sequential:
 def load_vgg_loss(device: str | torch.device = "cpu", builder: Callable[[], nn.Sequential] | None = None,
                   verbose: bool = True) -> VGGLoss | None:
     """The VGG loss with torchvision's ImageNet VGG19 (cached or downloaded), or None with a notice if unavailable."""
-    import os
-
     from gan_utils.data.base import network_available
 
     cached = any(Path(torch.hub.get_dir(), "checkpoints").glob("vgg19-*.pth"))

@@ -13,6 +13,7 @@ over its shard, so the average of the shards' gradients is the gradient of the m
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from torch.utils.data.distributed import DistributedSampler
 from gan_utils.checkpoints import save_atomic
 
 __all__ = ["DistInfo", "all_mean", "barrier", "cleanup", "init_distributed", "max_param_spread", "print_main",
-           "save_on_main", "shard_batches", "wrap_ddp"]
+           "save_on_main", "shard_batches", "unwrap", "wrap_ddp"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,11 @@ def init_distributed(device: str | None = None, backend: str | None = None) -> D
     if distributed and not dist.is_initialized():
         dist.init_process_group(backend or ("nccl" if dev.type == "cuda" else "gloo"))
     return DistInfo(rank, world_size, local_rank, dev, distributed)
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside DistributedDataParallel (or the module itself)."""
+    return model.module if isinstance(model, DistributedDataParallel) else model
 
 
 def wrap_ddp(model: nn.Module, info: DistInfo, sync_bn: bool = True) -> nn.Module:
@@ -151,6 +157,8 @@ def max_param_spread(model: nn.Module, info: DistInfo) -> float:
 
 
 def cleanup(info: DistInfo) -> None:
-    """Leave the process group."""
+    """Wait for every process, then leave the process group (drop the DDP wrappers first)."""
     if info.distributed and dist.is_initialized():
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()

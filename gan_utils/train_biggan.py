@@ -27,7 +27,6 @@ from gan_utils.data.cifar import load_cifar10
 from gan_utils.distributed import (
     DistInfo,
     all_mean,
-    barrier,
     cleanup,
     init_distributed,
     max_param_spread,
@@ -175,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     spread = max_param_spread(G, info) + max_param_spread(D, info)
     print_main(info, f"done: {step} steps; largest weight difference between processes {spread:.1e}; "
                      f"checkpoint {shown_path(path)}")
-    barrier(info)
+    del G_ddp, D_ddp  # DDP's reducer must go before its process group (gloo aborts on exit otherwise)
     cleanup(info)
     return 0
 

@@ -8,9 +8,12 @@
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
-# | `fast` | CI smoke test: tiny networks, a few dozen steps, same code | TIME_FAST | ≈ 30 s (estimate) |
-# | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, SIZE_DEFAULT; truncation curve, EMA vs raw G, a batch/width sweep, a 2-process torchrun run | TIME_DEFAULT | ≈ 5 min (estimate) |
-# | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | ≈ 10 h on one T4 (estimate); use `torchrun` on several GPUs (see the end) |
+# | `fast` | CI smoke test: tiny networks, a few dozen steps, same code | ≈ 30 s (measured) | ≈ 30 s (estimate) |
+# | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, 2,400 $G$ steps at batch 32; truncation curve, EMA vs raw $G$, a batch/width sweep, a 2-process torchrun run | ≈ 12 min (measured: 6.8 min of training)\* | ≈ 4 min (estimate) |
+# | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | hours on one GPU (estimate); or `torchrun` on several (see the end) |
+#
+# \* Measured on the machine that made these outputs, while other jobs waited for the CPU; 2-core machines differ
+# by up to 2.5×. The first run on a machine also trains the CIFAR domain classifier (about 20 s; then it is cached).
 #
 # The outputs you see come from a `default` run on real data: the CIFAR-10 test split as JPEGs (10,000 images,
 # 1,000 per class), of which 8,000 train the GAN and 2,000 are held out for the measurements.
@@ -79,7 +82,7 @@ from gan_utils.widgets import interact
 SIZES = {  # paper, ImageNet 128 px: batch 2048, ch 96, 2 D steps, EMA 0.9999, z 120; BigGAN-PyTorch CIFAR: ch 64
     "fast":    dict(steps=20, batch=16, ch=4, ema_decay=0.9, ema_start=5, sample_every=10, clf_epochs=1,
                     n_eval=200, sweep=[(2, 16), (4, 16)], sweep_steps=4, ddp_steps=3, std_batches=2),
-    "default": dict(steps=1_800, batch=32, ch=8, ema_decay=0.995, ema_start=300, sample_every=250, clf_epochs=5,
+    "default": dict(steps=2_400, batch=32, ch=8, ema_decay=0.995, ema_start=300, sample_every=600, clf_epochs=5,
                     n_eval=2_000, sweep=[(4, 32), (8, 32), (8, 64), (16, 32)], sweep_steps=100, ddp_steps=20,
                     std_batches=20),
     "full":    dict(steps=50_000, batch=64, ch=64, ema_decay=0.9999, ema_start=1_000, sample_every=2_500,
@@ -94,8 +97,8 @@ device = cfg.device
 #
 # BigGAN does not change the GAN objective. It starts from SA-GAN (a ResNet GAN with spectral norm, the hinge loss,
 # conditional BN in $G$ and a projection $D$) and asks what happens when the batch grows from 256 to 2048 and the
-# width by half. The answer, on ImageNet at 128×128: Inception score from 52.5 to 166.5. Three findings make that
-# possible and are what this notebook builds.
+# width by half. The answer, on ImageNet at 128×128: an Inception score of 166.5 (with the truncation trick) where
+# SA-GAN had 52.5. Three findings make that possible and are what this notebook builds.
 #
 # **1. The hinge loss, with spectral norm.** $D$ outputs an unbounded score, and the losses are
 #
@@ -155,7 +158,7 @@ K = len(cifar.classes)
 print(f"{K} classes: {', '.join(cifar.classes)}; {len(train_set):,} training images, {len(test_set):,} held out")
 rows = torch.stack([torch.nonzero(train_set.labels == k)[:10, 0] for k in range(K)])  # (K, 10)
 show_grid(train_set.to_float(rows.flatten()), nrow=10, title=f"{cifar.source} data, one row per class",
-          figsize=(6, 6))
+          figsize=(4.5, 4.5))
 plt.show()
 
 # %% [markdown]
@@ -174,6 +177,7 @@ with torch.no_grad():
         layer(torch.randn(4, 16))
 print(f"sigma(W) = {torch.linalg.matrix_norm(layer.parametrizations.weight.original, 2):.2f}, "
       f"sigma(W / sigma) = {torch.linalg.matrix_norm(layer.weight, 2):.4f}")
+
 
 # %% [markdown]
 # **Class-conditional batch norm.** Batch norm without its own gain and bias, then a gain $1 + W_\gamma c$ and a bias
@@ -214,7 +218,7 @@ print("conditional BN:", tuple(out.shape), "| gan_utils.nn.normalization.Conditi
 
 # %%
 G = bg.Generator(ch=cfg.ch).to(device)
-print(G.blocks[0])
+print("GBlock:", ", ".join(f"{n} {type(m).__name__}" for n, m in G.blocks[0].named_children()))
 z, y = torch.randn(K, G.z_dim, device=device), torch.arange(K, device=device)   # (10, 128), (10,)
 x_fake = G(z, y)                                                                 # (10, 3, 32, 32)
 print(f"G(z, y): {tuple(x_fake.shape)}; z in {G.n_chunks} chunks of {G.chunk}; "
@@ -240,6 +244,7 @@ print(f"D(x, y): {tuple(d_out.shape)}; G {n_params(G) / 1e6:.2f}M, D {n_params(D
 w = D.blocks[1].conv1.parametrizations.weight.original.flatten(1)          # (4ch, 4ch * 9)
 print(f"max |W W^T - I| = {(w @ w.t() - torch.eye(len(w), device=device)).abs().max():.1e}")
 
+
 # %% [markdown]
 # ## Losses and the regulariser
 #
@@ -261,6 +266,7 @@ print(f"L_D = {L_D(d_real_ex, d_fake_ex):.3f}, L_G = {L_G(d_fake_ex):.3f}")
 assert torch.isclose(L_D(d_real_ex, d_fake_ex), bg.d_hinge_loss(d_real_ex, d_fake_ex))
 assert torch.isclose(L_G(d_fake_ex), bg.g_hinge_loss(d_fake_ex))
 
+
 # %% [markdown]
 # **The orthogonal regulariser** on one matrix, checked by hand: for $W = \begin{pmatrix}1 & 1\\ 0 & 1\end{pmatrix}$,
 # $W W^\top = \begin{pmatrix}2 & 1\\ 1 & 1\end{pmatrix}$; the off-diagonal entries square and sum to 2, so
@@ -278,6 +284,7 @@ print(f"R_beta = {R_beta(W_ex):.1e} (hand: 2e-04)")
 lin = nn.Linear(2, 2, bias=False)
 lin.weight.data.copy_(W_ex)
 assert torch.isclose(R_beta(W_ex), bg.ortho_reg(lin, beta=1e-4))
+
 
 # %% [markdown]
 # **Truncated sampling.** Draw $z \sim \mathcal N(0, I)$ and redraw every entry whose magnitude exceeds $\tau$ until
@@ -351,7 +358,7 @@ print(f"{trainer.step} G steps ({2 * trainer.step} D steps), {trainer.seconds / 
 # The EMA generator's class grid over training (rows in the class order above), and the losses:
 
 # %%
-plot_snapshots(history, max_cols=6, n_images=K * n_cols, nrow=n_cols, size=2.6); plt.show()
+plot_snapshots(history, max_cols=5, n_images=K * n_cols, nrow=n_cols, size=2.2); plt.show()
 
 # %%
 ax = plot_losses(history); ax.axhline(0, color="gray", lw=0.5); plt.show()
@@ -360,7 +367,13 @@ print(f"last 100 steps: loss_D {tail('loss_D'):.2f}, D(real) {tail('D_real'):+.2
       f"loss_G {tail('loss_G'):+.2f}, R_beta {tail('ortho'):.2e}")
 
 # %% [markdown]
-# PROSE_LOSSES
+# The hinge losses settle early: over the last 100 steps of the committed run $D$ scores real images at about
+# +0.3 and fakes at about −0.3, well inside the margins at ±1, so neither network wins outright, and $L_D$ stays
+# near 1.5 (2 would be a $D$ that cannot tell them apart at all). The regulariser $R_\beta$ is about 0.02, small
+# beside the adversarial terms: it nudges, it does not dominate. The grids show colour and layout first (sky,
+# grass, water), then blobby objects; at this budget $z$ (the columns) shapes an image more than the class (the
+# rows) does. The step-0 panel is the untrained $G$ in evaluation mode, with batch-norm statistics that have not
+# been estimated yet.
 #
 # ### EMA against the raw generator
 #
@@ -411,10 +424,16 @@ for name, net in (("raw G", G_raw), ("EMA G", G_ema)):
 # The real row scores `n_eval` training images the same way: the floor for FID at this sample size, and the
 # ceiling for IS and class accuracy.
 #
-# PROSE_EMA
+# **EMA against raw.** In the committed run the EMA generator has a clearly lower domain FID than the raw one
+# (2.0 ± 0.1 against 3.0 ± 0.2 over three draws of samples; in a shorter run of 1,800 steps it was 2.9 against
+# 4.3), with the same IS and class accuracy within a point. The spread between draws is much smaller than the gap,
+# so the gain is not sampling noise, though it comes from one training run. Averaging the last few hundred
+# weight vectors smooths the step-to-step wobble that an adversarial game leaves in $G$. In the grids below, the
+# two generators draw the same layouts, the EMA's slightly smoother. Both are far from the real images (FID 0.6 at
+# this sample size, class accuracy 58%: the domain classifier is weak on CIFAR-10).
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(11, 5.6))
+fig, axes = plt.subplots(1, 2, figsize=(9, 4.7))
 for ax, (name, net) in zip(axes, (("raw G", G_raw), ("EMA G", G_ema)), strict=True):
     with torch.no_grad():
         show_grid(net(z_grid, y_grid), nrow=n_cols, ax=ax, title=f"{name}, same z and classes")
@@ -452,8 +471,15 @@ plt.axhline(real["IS"], color="gray", ls="--", label="real held-out images")
 plt.xlabel("domain FID (lower is better)"); plt.ylabel("domain IS (higher is better)"); plt.legend()
 plt.title("truncation curve, EMA G"); plt.grid(alpha=0.3); plt.show()
 
+
 # %% [markdown]
-# PROSE_TRUNC
+# **What the curve shows.** Here truncation only hurts: from no truncation to $\tau = 0.25$, domain FID rises from
+# 2.0 to 116 and IS *falls* from 2.35 to 1.45. The paper's curve instead gains IS as $\tau$ falls, because its
+# $G$ draws its best images near the mode. Class accuracy shows a small version of that gain: it peaks at
+# $\tau$ = 1.5–2 (44.5% and 43.5%, against 41.0% untruncated) and then falls to 30%. The paper warns that
+# some models are "not amenable to truncation" and that orthogonal regularisation makes more of them amenable;
+# a $G$ trained for minutes on a CPU is one that is not. Its samples near the mode are the class's *average*,
+# which a classifier finds hard to name:
 #
 # What truncation does to the images: one class per column, the same seed in every row, the threshold falling
 # from top to bottom.
@@ -470,8 +496,12 @@ def truncation_grid(gen_net, taus_shown, seed=1):
 
 truncation_grid(G_ema, [2.0, 1.0, 0.5, 0.25, 0.05]); plt.show()
 
+
 # %% [markdown]
-# PROSE_TRUNC_GRID
+# At $\tau = 2$ every class varies; as $\tau$ falls, each column converges to one washed-out picture per class
+# (a dark blob on a light ground for automobile and truck, pale sky for airplane and ship, green for deer, brown
+# for frog and horse). The class is still there, carried by the shared embedding, but the detail that $z$ adds
+# is gone.
 #
 # ### Batch and width: what scale costs
 #
@@ -505,7 +535,14 @@ for (ch, b), r in sweep.items():
 print(f"(all after {cfg.sweep_steps} G steps; 'images / s' counts the 3 batches of real images per G step)")
 
 # %% [markdown]
-# PROSE_SWEEP
+# **What the sweep shows.** Doubling the batch (ch 8, batch 32 → 64) roughly doubles the time per step, so the
+# images per second stay about the same, and after the same 100 steps its domain FID is lower (31.6 against
+# 35.5): each step saw twice the data. Doubling the width (ch 8 → 16) costs 2.5–3× the time per step on this CPU,
+# and after 100 steps its FID is *worse* (41.2): a wider network starts slower at the same learning rate and
+# number of steps. The FIDs were identical in two runs of this notebook (seeded), the times moved by up to 40%
+# with the load on the machine; one seed per configuration, and 100 steps are the very start of training, so
+# read them as costs, not as a reproduction of the paper's Table 1, whose gains are measured at the end of
+# training at ImageNet scale.
 #
 # **The paper's numbers beside ours.** The paper's headline (ImageNet, 128×128, Inception network) is the version
 # published at ICLR 2019 (arXiv v2 onwards): **IS 166.5, FID 7.4** with truncation chosen for the best FID, against
@@ -526,8 +563,13 @@ print(f"  no truncation: FID {curve[None]['FID'].mean():.1f}, IS {curve[None]['I
       f"best FID at tau={best}: {curve[best]['FID'].mean():.1f} (IS {curve[best]['IS'].mean():.2f}); "
       f"real images: IS {real['IS']:.2f}")
 
+
 # %% [markdown]
-# PROSE_PAPER
+# **How the settings differ.** The paper's numbers are Inception-network scores of ImageNet samples at 128×128, after
+# training at batch 2,048 on TPUs. Ours are domain-classifier scores of CIFAR-10 samples at 32×32
+# (IS at most 10, and 2.65 for real images) after 2,400 steps at batch 32, with networks hundreds of times
+# smaller. The two scales share nothing but their direction; what carries over is the shape of the findings:
+# the EMA helps, and the batch and width buy quality at a cost in compute that is measured above.
 #
 # ## Explore
 #
@@ -548,6 +590,7 @@ interact(draw, c=(0, K - 1), tau=(0.05, 2.0, 0.05), seed=(0, 100), n=(4, 16))
 # %%
 for tau in (2.0, 0.3):
     draw(c=7, tau=tau, seed=3)  # static fallback
+
 
 # %% [markdown]
 # ## Leaving one process behind: `torchrun`
@@ -599,7 +642,11 @@ for n, s in wall.items():
     print(f"{n} process(es): {s:.1f} s wall for {cfg.ddp_steps} steps, start-up included")
 
 # %% [markdown]
-# PROSE_DDP
+# **On two CPU cores, two processes buy nothing.** In the committed run both took about 0.16 s per step (the script's
+# own timer, start-up excluded; `benchmarks/distributed.py` measures the same), and the 2-process run took longer
+# in wall time because it starts two Python processes and a process group. The two processes have the same two
+# cores that one process with two threads already used. Both runs report a largest weight difference of 0 between
+# processes. The script resumed the notebook's one-process checkpoint with one and with two processes.
 #
 # The script's checkpoint is an ordinary course checkpoint, so the notebook reads its EMA generator with
 # `load_module`:
@@ -612,6 +659,7 @@ with torch.no_grad():
     show_grid(G_script(z_grid[:K], torch.arange(K, device=device)), nrow=K, figsize=(8, 1.4),
               title=f"EMA G from the {n_procs[-1]}-process script, step {trained.step}")
 plt.show()
+
 
 # %% [markdown]
 # **On a machine with GPUs**, the command for a full-size run (from the repository root; `--batch` is the global
@@ -663,6 +711,7 @@ check(my_L_D(s_r, s_f), bg.d_hinge_loss(s_r, s_f), "L_D",
       hint="max(0, 1 - D(x)) on the real scores plus max(0, 1 + D(G(z))) on the fake ones, each a batch mean.")
 check(my_L_G(s_f), bg.g_hinge_loss(s_f), "L_G", hint="G raises D's score on its samples: minus their mean.");
 
+
 # %% [markdown]
 # **Exercise 2.** Write the orthogonal regulariser of one weight tensor, `my_R(W, beta)`: flatten $W$ to
 # (out, rest), and return $\beta \|W W^\top \odot (\mathbf 1 - I)\|_F^2$.
@@ -682,6 +731,7 @@ conv = nn.Conv2d(3, 4, 3)
 conv.weight.data.copy_(W_conv)
 check(my_R(W_conv, 0.1), bg.ortho_reg(conv, beta=0.1), "R_beta",
       hint="Flatten to (4, 27), take the Gram matrix W W^T, zero its diagonal, square, sum, times beta.");
+
 
 # %% [markdown]
 # **Exercise 3.** The EMA update on plain tensors: `my_ema(theta_ema, theta, decay)` returns the new average.

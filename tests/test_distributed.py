@@ -10,6 +10,7 @@ What holds, and why:
 - A run killed (SIGKILL) right after a checkpoint resumes from it with another number of processes.
 """
 
+import gc
 import os
 import socket
 import subprocess
@@ -83,6 +84,9 @@ def _worker(rank: int, world: int, port: int, out: str) -> None:
         result[g_eval] = _flat(G, D)
         result[f"spread{g_eval}"] = max_param_spread(G, info) + max_param_spread(D, info)
     torch.save(result, Path(out) / f"rank{rank}.pt")
+    del G, D  # DDP's reducers go before the process group, or gloo may abort at exit
+    gc.collect()
+    dist.barrier()
     dist.destroy_process_group()
 
 

@@ -21,9 +21,9 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.nn.utils.parametrizations import spectral_norm
 
+from gan_utils.distributed import unwrap
 from gan_utils.nn.normalization import ConditionalBatchNorm2d
 
 __all__ = ["DBlock", "Discriminator", "GBlock", "Generator", "d_hinge_loss", "d_step", "ema_update", "g_hinge_loss",
@@ -256,11 +256,6 @@ def standing_stats(G: nn.Module, n_batches: int = 16, batch: int = 100, seed: in
 
 
 # -- the training steps -----------------------------------------------------------------------------------------
-def unwrap(model: nn.Module) -> nn.Module:
-    """The plain module inside DistributedDataParallel (or the module itself)."""
-    return model.module if isinstance(model, DistributedDataParallel) else model
-
-
 def d_step(G: nn.Module, D: nn.Module, opt_D: torch.optim.Optimizer, x_real: Tensor, y_real: Tensor, z: Tensor,
            y_fake: Tensor) -> dict[str, float]:
     """One D update on the hinge loss; real and fake go through D in one forward pass (one DDP all-reduce)."""

@@ -14,17 +14,19 @@ Now:
   BN -> VBN surgery; extends `dcgan` (notebook 05). Uses `nn.minibatch`, `nn.normalization`.
 - `acgan`: Odena et al. 2017, the class-conditional G, the D with a source and a class head, and the losses
   L_S and L_C; extends `dcgan` (notebook 06).
-- `gan3d`: Wu et al. 2016, the volumetric G and D at 32^3 and 64^3, D's pooled features and the accuracy-gated
-  D update (notebook 07). Uses `nn.blocks3d`, `nn.init`.
+- `gan3d`: Wu et al. 2016, the volumetric G and D at 32^3 and 64^3, D's pooled features, the accuracy-gated
+  D update, and 3D-VAE-GAN's image encoder with its KL and reconstruction losses (notebook 07). Uses
+  `nn.blocks3d`, `nn.init`.
+- `pacgan`: Lin et al. 2018, a D that sees m packed samples; extends `dcgan` (notebook 08).
+- `pix2pixhd`: Wang et al. 2018, the global G1 and local enhancer G2, the multi-scale D with feature matching,
+  instance boundary maps and the instance-wise encoder; extends pix2pix and CycleGAN's blocks in
+  `nn.translation` (notebook 11).
+- `vid2vid`: Wang et al. 2018, the sequential G with flow warping and an occlusion mask, the image and video
+  discriminators; extends `pix2pixhd` (notebook 12).
+- `biggan`: Brock et al. 2019, G with shared-embedding conditional BN and skip-z, the projection D, hinge
+  losses, the orthogonal regulariser, EMA and truncation (notebook 13). Uses `nn.normalization`; its full-mode
+  torchrun entry is `gan_utils.train_biggan`.
 
-Planned homes for the later papers, and the `nn/` layers they will share:
-- `pacgan`: Lin et al. 2018, a D that sees m packed samples; extends `dcgan`.
-- `pix2pix`: Isola et al. 2017, U-Net G and PatchGAN D. U-Net and PatchGAN blocks (`nn/unet.py`,
-  `nn/patchgan.py`), `nn.init`.
-- `cyclegan`: Zhu et al. 2017, ResNet G, PatchGAN D and the image pool. ResNet blocks (`nn/resnet.py`),
-  `nn/patchgan.py`, `nn.init`.
-- `pix2pixhd`: Wang et al. 2018, coarse-to-fine G and multi-scale D; extends `pix2pix`. ResNet and PatchGAN blocks.
-- `vid2vid`: Wang et al. 2018, sequential G with flow warping; extends `pix2pixhd`.
-- `biggan`: Brock et al. 2019, class-conditional BN and projection D. `nn.normalization` (conditional BN),
-  `nn.conditioning`.
+pix2pix (notebook 09) and CycleGAN (notebook 10) need no module of their own: their U-Net, PatchGAN, ResNet G,
+image pool and LR decay are shared layers in `nn.translation`, and their losses are in `losses`.
 """

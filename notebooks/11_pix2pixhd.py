@@ -10,8 +10,8 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: G1 at 64×32, G2 at 128×64, a few steps per phase | ≈ 20 s (measured: 17 s) | ≈ 30 s (estimate) |
-# | `default` | G1 at 128×64, G2 at 256×128: G1, then G2 alone, then both; a boundary-map ablation; pix2pix for about the same time | ≈ 12 min (measured: 11.6 min for these outputs) | ≈ 3 min (estimate) |
-# | `full` | the paper's sizes: G1 at 1024×512, G2 at 2048×1024, widths 64/32, batch 1, VGG loss on | days | many hours (estimate) |
+# | `default` | G1 at 128×64, G2 at 256×128, batch 1: G1, then G2 alone, then both; a boundary-map ablation; pix2pix for about the same time | ≈ 11 min (measured: 10.6 min for these outputs) | ≈ 3 min (estimate) |
+# | `full` | the paper's sizes: G1 at 1024×512, G2 at 2048×1024, widths 64/32, VGG loss on | days | many hours (estimate) |
 #
 # The outputs you see come from a `default` run on **real Cityscapes** label and instance maps (37 photos with
 # their maps for training and scoring, and 15 test maps without photos), with the global generator at
@@ -81,15 +81,16 @@ from gan_utils.widgets import interact
 
 # %%
 SIZES = {  # paper (2048x1024): G1 ngf 64, 4 downs, 9 blocks; G2 ngf 32, 3 blocks; ndf 64; batch 1
-    "fast":    dict(height=32, ngf=16, n_down=2, n_blocks=2, ndf=8, feat_ngf=4, batch=2, steps_global=12,
-                    steps_fix=4, steps_joint=6, steps_p2p=20, steps_ablation=12, ckpt_every=1_000, seg_width=8,
-                    seg_steps=20, n_draws=2, n_synthetic=24, use_vgg=False),
-    "default": dict(height=64, ngf=32, n_down=3, n_blocks=6, ndf=32, feat_ngf=8, batch=4, steps_global=400,
-                    steps_fix=80, steps_joint=160, steps_p2p=1_050, steps_ablation=400, ckpt_every=200,
-                    seg_width=16, seg_steps=300, n_draws=3, n_synthetic=400, use_vgg=False),
-    "full":    dict(height=512, ngf=64, n_down=4, n_blocks=9, ndf=64, feat_ngf=16, batch=1, steps_global=20_000,
-                    steps_fix=2_000, steps_joint=20_000, steps_p2p=40_000, steps_ablation=20_000,
-                    ckpt_every=2_000, seg_width=32, seg_steps=3_000, n_draws=3, n_synthetic=400, use_vgg=True),
+    "fast":    dict(height=32, ngf=16, n_down=2, n_blocks=2, ndf=8, feat_ngf=4, batch=1, batch_p2p=2,
+                    steps_global=12, steps_fix=4, steps_joint=6, steps_p2p=20, steps_ablation=12, ckpt_every=1_000,
+                    seg_width=8, seg_steps=20, n_draws=2, n_synthetic=24, use_vgg=False),
+    "default": dict(height=64, ngf=32, n_down=3, n_blocks=6, ndf=32, feat_ngf=8, batch=1, batch_p2p=4,
+                    steps_global=1_000, steps_fix=200, steps_joint=400, steps_p2p=1_050, steps_ablation=600,
+                    ckpt_every=200, seg_width=16, seg_steps=300, n_draws=3, n_synthetic=400, use_vgg=False),
+    "full":    dict(height=512, ngf=64, n_down=4, n_blocks=9, ndf=64, feat_ngf=16, batch=1, batch_p2p=1,
+                    steps_global=20_000, steps_fix=2_000, steps_joint=20_000, steps_p2p=40_000,
+                    steps_ablation=20_000, ckpt_every=2_000, seg_width=32, seg_steps=3_000, n_draws=3,
+                    n_synthetic=400, use_vgg=True),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="11_pix2pixhd")
 device = cfg.device
@@ -518,8 +519,10 @@ axes[1].axvline(cfg.steps_fix, color="k", lw=0.8, ls="--"); plt.show()
 # ### The baseline: pix2pix for the same time at the same size
 #
 # Notebook 09's recipe, unchanged: U-Net $G$ with batch norm and dropout, 70×70 PatchGAN $D$, cross-entropy GAN
-# loss plus 100·L1, DCGAN initialisation. It gets the full-size one-hot maps (it has no use for instance maps),
-# the same flips and batch size, and `steps_p2p` steps, chosen from step costs measured on a quiet machine
+# loss plus 100·L1, DCGAN initialisation, batches of 4 (`batch_p2p`). pix2pixHD above used the paper's batch of 1
+# (`batch`), where instance norm works as usual and a step costs about half as much. pix2pix gets the full-size
+# one-hot maps (it has no use for instance maps), the same flips, and `steps_p2p` steps, chosen from step costs
+# measured on a quiet machine
 # (`benchmarks/pix2pixhd_steps.py`) so that its training time is close to pix2pixHD's. The times printed below
 # are the ones to compare.
 
@@ -532,7 +535,7 @@ for m in (G_p2p, D_p2p):
 opts_p2p = {"G": adam(G_p2p.parameters()), "D": adam(D_p2p.parameters())}
 
 def p2p_step(i):
-    a, _, y = get_batch(train, cfg.batch)
+    a, _, y = get_batch(train, cfg.batch_p2p)
     x = generator_input(a, K, boundary=False)                                # (B, K, H, W) one-hot
     y_fake = G_p2p(x)
     loss_D = 0.5 * d_loss_bce(D_p2p(torch.cat([x, y], 1)), D_p2p(torch.cat([x, y_fake.detach()], 1)))
@@ -634,13 +637,13 @@ plt.show()
 # %% [markdown]
 # **What the grid shows.** At this size and training time **pix2pix is ahead**. Its outputs have the street's
 # layout, the building's rows of windows, dark cars where the map has cars, and road markings (some invented, as
-# in 09). pix2pixHD's are blurrier and greyer, with a fine checkerboard texture; the large regions (road, building,
-# trees, a white sky) are in place, but the cars are hardly there. The scores below say the same. The reasons are
-# in the setting, not in the method: pix2pixHD has no L1 term, which in pix2pix fixes colours and layout within a
-# few hundred steps, and its feature-matching loss chases a moving target; the paper trained for 200 epochs of
-# 2,975 images, roughly a thousand times our 640 steps. Its advantages (a generator that stays stable at
-# 2048×1024, discriminators that see the whole scene) matter at resolutions where pix2pix fails, not at 256×128,
-# which is pix2pix's own size.
+# in 09). pix2pixHD's have the same layout, building and trees, but they are darker and noisier, with a fine
+# high-frequency texture, and its cars are vaguer. The scores below say the same. The reasons lie in the setting
+# more than in the method: pix2pixHD has no L1 term, which in pix2pix fixes colours and layout within a few hundred
+# steps, and its feature-matching loss chases a moving target. The paper trained for 200 epochs of 2,975 images
+# at batch 1, about 600,000 steps; we ran 1,600. Its advantages (a generator that stays stable at 2048×1024,
+# discriminators that see the whole scene) matter at resolutions where pix2pix fails, not at 256×128, which is
+# pix2pix's own size.
 
 # %% [markdown]
 # The 15 test maps that have no photo (the first 8 shown), in three random styles each from pix2pixHD, and pix2pix:
@@ -664,12 +667,17 @@ one_ids, one_inst = test_maps.ids[i_map:i_map + 1], test_maps.inst[i_map:i_map +
 renders = torch.cat([translate_hd(one_ids, one_inst, pick=j) for j in range(5)])
 show_grid(torch.cat([test_maps.colour_maps()[i_map:i_map + 1].float() / 127.5 - 1, renders]), nrow=3,
           figsize=(13, 4.6), title="test map | styles 0, 1, 2, 3, 4 for every instance"); plt.show()
+print(f"mean |style j - style 0| per pixel: {(renders[1:] - renders[:1]).abs().mean():.3f}; between two "
+      f"pix2pix dropout draws: {(translate_p2p(one_ids, 0) - translate_p2p(one_ids, 1)).abs().mean():.3f}")
 
 # %% [markdown]
-# **The styles do nothing yet.** The five renderings are the same image. The encoder's features did reach $G$
-# during training, but after 640 steps $G$ has not learned to read them: the row "E on the real photo" in the
-# table below, which gives $G$ the held-out photo's own features, scores the same as random styles. Style
-# control is the part of pix2pixHD that needs the longest training; this run is far too short for it.
+# **The styles hardly do anything yet.** The five renderings look alike: switching every instance's style
+# changes a pixel by 0.023 on average (printed above), a third of what two dropout draws of pix2pix differ by
+# (0.069), which is itself little. The encoder's features did reach $G$ during training, but after 1,600 steps $G$
+# has barely learned to read them: in the table below, the row "E on the real photo", which gives $G$ the held-out
+# photo's own features, scores the same as random styles. Style control is the part of pix2pixHD that needs the
+# longest training, and this run is far too short for it. The widget below works the same way; in `full` mode,
+# or after a much longer run, its choices become visible.
 #
 # ### The segmentation score
 #
@@ -762,12 +770,14 @@ show_grid(torch.cat(rows), nrow=3, figsize=(12, 6.6),
 
 
 # %% [markdown]
-# **What the ablation shows.** With the boundary map, the image gradient on same-class borders is about
-# average for the image (1.06 on the test maps, 1.11 on the held-out maps); without it, it is below average (0.97
-# and 0.85): the run without the map blurs neighbouring cars into one region more. Real photos have about twice
-# the average gradient there (1.91), so neither run draws crisp car borders yet, and on the figure the difference
-# is hard to see at this size. Each number comes from one training run; the gap between the two runs is of the
-# same order as what a different seed could move.
+# **What the ablation shows: nothing beyond noise, at this scale.** On the 15 test maps the run with the boundary
+# map draws a little more edge on same-class borders than the run without (0.96 against 0.88); on the 8 held-out
+# maps the order is reversed (1.00 against 1.10). Real photos have about twice the image's average gradient there
+# (1.91), so neither run draws crisp borders between neighbouring cars, and on the figure both turn a row of parked
+# cars into one dark band. An earlier run of this notebook, at batch 4 with 400 steps per ablation run, gave 1.06
+# against 0.97 on the test maps and 1.11 against 0.85 on the held-out maps. Across both runs, the boundary map's
+# effect on these borders is small and not reliably signed. The paper's figure shows it at 2048×1024, where a car is
+# hundreds of pixels wide; here it is a dozen.
 #
 # ### The scores
 #
@@ -819,21 +829,24 @@ print(f"\ntraining time: pix2pix {trainer_p2p.seconds / 60:.1f} min, pix2pixHD {
 # %% [markdown]
 # **Reading the table.**
 #
-# * **pix2pix against pix2pixHD.** pix2pix scores higher on both sets: on the held-out photos it reaches the real
-#   photos' ceiling (0.86 pixel accuracy, 0.48 mIoU) while pix2pixHD reaches 0.80 and 0.43; on the 15 Frankfurt
-#   maps, scenes unlike the training street, the gap is wider (0.80 against 0.63 pixel accuracy, 0.49 against 0.35
-#   mIoU). pix2pixHD even had more training time (4.7 min against 3.4). The paper's Table 1 has the opposite order
-#   (0.950 against 0.815 pixel accuracy) at 2048×1024 after full training: there pix2pix breaks down, here it does
-#   not. Our numbers are not comparable with the paper's in absolute terms: 9 classes instead of 19, a small
-#   segmenter trained on 27 photos, and 256×128 px.
-# * **$G_2$ on top of $G_1$.** pix2pixHD ($G_1 + G_2$ with the encoder) scores above $G_1$ alone (0.80 against
-#   0.74 on the held-out photos), a sign that the second stage adds something even in a short run.
-# * **The boundary map.** $G_1$ without the boundary map scored much lower than with it (0.51 against 0.74 pixel
-#   accuracy on the held-out photos). That gap is larger than the boundary pixels alone could explain (under 1% of
-#   the pixels are same-class borders). The map also repeats every class border, which may make the layout easier
-#   to pick up in a short run; with one seed per run this is a hint, not a measurement.
-# * **The styles.** Random styles and the real photo's own features give the same scores (± 0.00 over draws):
-#   $G$ ignores the style features so far, as the renderings above show.
+# * **pix2pix against pix2pixHD.** pix2pix scores higher on both sets. On the held-out photos it reaches the real
+#   photos' ceiling (0.88 pixel accuracy and 0.53 mIoU against the ceiling's 0.87 and 0.49; being above it is
+#   noise), while pix2pixHD reaches 0.84 and 0.44. On the 15 Frankfurt maps, scenes unlike the training street, the
+#   gap is wider: 0.82 against 0.73 pixel accuracy, 0.50 against 0.42 mIoU. pix2pixHD even had more training time
+#   (4.7 min against 3.7). An earlier run at batch 4 (640 pix2pixHD steps in 4.7 min, 1,050 pix2pix steps in
+#   3.4 min) gave the same order, with pix2pixHD further behind (0.80 against 0.86 on the held-out photos, 0.63
+#   against 0.80 on the test maps). The paper's Table 1 has the opposite order (0.950 against 0.815 pixel accuracy)
+#   at 2048×1024 after full training: there pix2pix breaks down, here it does not. Our numbers are not comparable
+#   with the paper's in absolute terms: 9 classes instead of 19, a small segmenter trained on 27 photos, 256×128 px.
+# * **$G_2$ on top of $G_1$.** pix2pixHD ($G_1 + G_2$ with the encoder) scores above both $G_1$-only runs (0.84
+#   against 0.75–0.79 on the held-out photos, 0.73 against 0.68–0.69 on the test maps), so the second stage adds
+#   something even in a short run. (Those $G_1$ runs have no encoder and 600 steps instead of 1,000, so this is not
+#   a clean ablation of $G_2$.)
+# * **The boundary map** changes the segmentation score by no more than run-to-run noise here: 0.75 with it
+#   against 0.79 without on the held-out photos, 0.69 against 0.68 on the test maps. (The earlier batch-4 run gave
+#   0.74 against 0.51, the other way round, so a single run of $G_1$ at this length is very noisy.)
+# * **The styles.** Random styles and the real photo's own features give the same scores (the ± over style draws
+#   is at most 0.01): $G$ barely uses the style features so far, as the renderings above show.
 #
 #
 # ## Explore: a style per instance
@@ -880,9 +893,9 @@ show_grid(torch.cat([restyled(target, s) for s in range(4)]), nrow=4, figsize=(1
 # * An encoder pooled per instance gives every object a 3-number style; K-means on the training instances' styles
 #   turns them into a menu of styles per class, from which a style can be picked per object at test time.
 # * On 27 real photos, at 256×128 and about 4 minutes of CPU training, pix2pix (with its L1 term) beats
-#   pix2pixHD on the segmentation score, on held-out photos and on 15 unseen maps; the paper's advantage belongs to
-#   high resolutions and long training. The boundary map helped $G_1$ in our ablation, and the style features
-#   were not yet used by $G$.
+#   pix2pixHD on the segmentation score, on held-out photos and on 15 unseen maps, in both runs we made. The
+#   paper's advantage belongs to high resolutions and long training. At this scale the boundary map's effect is
+#   within noise, and $G$ has barely begun to use the style features.
 #
 # ## Exercises
 #

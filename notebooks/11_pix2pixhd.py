@@ -29,7 +29,7 @@
 # * the **instance boundary map** by the 4-neighbour rule, and what it adds, measured with and without it;
 # * the **instance-wise feature encoder**: average pooling per instance, K-means ($K = 10$) on its features, one
 #   label map in several styles, and a widget that picks a style per instance;
-# * how pix2pixHD compares with pix2pix **at the same size and the same training time**, scored with notebook 09's
+# * how pix2pixHD compares with pix2pix **at the same size and about the same training time**, scored with 09's
 #   segmentation score on held-out photos and on test maps that have no photo at all.
 #
 # **What changes from notebook 09:** pix2pix's U-Net and single PatchGAN become a ResNet generator in two
@@ -516,7 +516,7 @@ plot_losses(hist_g2, ax=axes[1]); axes[1].set_title(f"phases 2-3: G1 + G2 at {si
 axes[1].axvline(cfg.steps_fix, color="k", lw=0.8, ls="--"); plt.show()
 
 # %% [markdown]
-# ### The baseline: pix2pix for the same time at the same size
+# ### The baseline: pix2pix at the same size, for about the same time
 #
 # Notebook 09's recipe, unchanged: U-Net $G$ with batch norm and dropout, 70×70 PatchGAN $D$, cross-entropy GAN
 # loss plus 100·L1, DCGAN initialisation, batches of 4 (`batch_p2p`). pix2pixHD above used the paper's batch of 1

@@ -75,9 +75,10 @@ from gan_utils.widgets import interact
 # %% [markdown]
 # Sizes per mode. `height` is $G_1$'s image height; $G_1$ works at (2·height)×height and $G_2$ at twice that,
 # the 2:1 shape of Cityscapes. `ngf` is $G_1$'s width ($G_2$ gets half), `n_down` and `n_blocks` are $G_1$'s
-# down steps and residual blocks, `ndf` the discriminators' width. The three `steps_*` are the phases of the
-# pix2pixHD run; `steps_p2p` is chosen so that pix2pix trains for about as long, and `steps_ablation` is the
-# length of each run of the boundary ablation.
+# down steps and residual blocks, `ndf` the discriminators' width, `batch` pix2pixHD's batch (the paper's 1) and
+# `batch_p2p` pix2pix's (09's 4). The three `steps_*` are the phases of the pix2pixHD run; `steps_p2p` is chosen
+# so that pix2pix trains for about as long, and `steps_ablation` is the length of each run of the boundary
+# ablation.
 
 # %%
 SIZES = {  # paper (2048x1024): G1 ngf 64, 4 downs, 9 blocks; G2 ngf 32, 3 blocks; ndf 64; batch 1
@@ -676,8 +677,8 @@ print(f"mean |style j - style 0| per pixel: {(renders[1:] - renders[:1]).abs().m
 # (0.069), which is itself little. The encoder's features did reach $G$ during training, but after 1,600 steps $G$
 # has barely learned to read them: in the table below, the row "E on the real photo", which gives $G$ the held-out
 # photo's own features, scores the same as random styles. Style control is the part of pix2pixHD that needs the
-# longest training, and this run is far too short for it. The widget below works the same way; in `full` mode,
-# or after a much longer run, its choices become visible.
+# longest training, and this run is far too short for it. The paper shows distinct styles after full training;
+# with this run's weights, the widget below changes the picture only slightly.
 #
 # ### The segmentation score
 #

@@ -275,7 +275,8 @@ print(f"pixels where the flow explains the next frame (error < 0.1): {conf_ref.m
 # %%
 def warp_inline(x, flow):
     b, _, h, w = x.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype), torch.arange(w, dtype=x.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
+                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
     gx = 2 * (xs + flow[:, 0]) / (w - 1) - 1                                # (B, H, W) in [-1, 1]
     gy = 2 * (ys + flow[:, 1]) / (h - 1) - 1
     grid = torch.stack([gx, gy], -1)                                         # (B, H, W, 2): x first
@@ -716,7 +717,7 @@ else:
     print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f}")
 
 def seg_score(frames_, idx):
-    s = segmentation_scores(segment(seg, frames_[idx]), maps_ids[idx, 0], K, ignore)
+    s = segmentation_scores(segment(seg, frames_[idx]), maps_ids[idx, 0].cpu(), K, ignore)  # segment() returns CPU ids
     return s["pixel_acc"], s["mean_iou"]
 
 
@@ -813,7 +814,8 @@ def my_warp(x, flow):
     # x: (B, C, H, W), flow: (B, 2, H, W) -> (B, C, H, W)
     ### BEGIN SOLUTION
     b, _, h, w = x.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype), torch.arange(w, dtype=x.dtype), indexing="ij")
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=x.dtype, device=x.device),
+                            torch.arange(w, dtype=x.dtype, device=x.device), indexing="ij")
     grid = torch.stack([2 * (xs + flow[:, 0]) / (w - 1) - 1, 2 * (ys + flow[:, 1]) / (h - 1) - 1], -1)
     return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
     ### END SOLUTION

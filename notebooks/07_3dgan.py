@@ -826,7 +826,7 @@ def out_side(n, layers):
 layers_of = lambda net: [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in net.modules()
                          if isinstance(m, nn.ConvTranspose3d)]
 check([out_side(1, layers_of(VoxelGenerator(z_dim, n, 4))) for n in (32, 64)], [32, 64], "transposed conv sides",
-      hint="Apply n = (n - 1) * s - 2 * p + k once per layer, starting from n = 1.");
+      hint="Apply the formula above once per (k, s, p) layer, in order, starting from n = 1.");
 
 # %% [markdown]
 # **Exercise 4 (open).** Train with the paper's $D$ learning rate, `lr_D = 1e-5`, and then without the gate

@@ -904,7 +904,7 @@ show_grid(torch.cat([restyled(target, s) for s in range(4)]), nrow=4, figsize=(1
 # integer ids: a pixel is 1.0 if any of its left, right, upper or lower neighbours has another id, else 0.0.
 # Without `instance_boundary` or the `boundary` function above, please.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_boundary(inst):
     # returns a float tensor (B, 1, H, W)
     ### BEGIN SOLUTION
@@ -916,7 +916,7 @@ def my_boundary(inst):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(0)
 cases = [(torch.randint(0, 3, (2, 1, 6, 7), generator=g),), (torch.full((1, 1, 4, 4), 7),),
          (torch.tensor([[1, 0], [0, 1]]).view(1, 1, 2, 2),)]
@@ -929,7 +929,7 @@ check_function(my_boundary, instance_boundary, cases, "boundary map",
 # **Exercise 2.** Instance-wise average pooling for **one** image: `feat` (C, H, W) and `inst` (H, W). Every pixel
 # gets the mean of `feat` over all pixels with its instance id.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_pool(feat, inst):
     # returns a tensor (C, H, W)
     ### BEGIN SOLUTION
@@ -941,7 +941,7 @@ def my_pool(feat, inst):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(1)
 cases = [(torch.randn(3, 5, 6, generator=g), torch.randint(0, 4, (5, 6), generator=g)) for _ in range(3)]
 check_function(my_pool, lambda f, i: instance_pool(f[None], i[None, None])[0], cases, "per-instance pooling",
@@ -954,7 +954,7 @@ check_function(my_pool, lambda f, i: instance_pool(f[None], i[None, None])[0], c
 # outputs, the last being the logits (not matched). Weight each block's mean absolute difference by 4 / (number of
 # blocks before the logits), add them up, and multiply by `lambda_feat`. Do not let gradients reach `real`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_fm(fake, real, lambda_feat=10.0):
     # returns a scalar tensor
     ### BEGIN SOLUTION
@@ -963,7 +963,7 @@ def my_fm(fake, real, lambda_feat=10.0):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(2)
 fk = [torch.randn(1, 4, 8, 8, generator=g), torch.randn(1, 8, 4, 4, generator=g), torch.randn(1, 1, 3, 3, generator=g)]
 rl = [torch.randn_like(f) for f in fk]

@@ -809,7 +809,7 @@ print(f"ours, held-out frames: frame-by-frame flicker / vid2vid flicker = {ratio
 # **Exercise 1.** Write backward warping with `F.grid_sample`: `out(p) = x(p + flow(p))`, bilinear, border
 # padding, `align_corners=True`. `flow[:, 0]` is $dx$ (columns), `flow[:, 1]` is $dy$ (rows), in pixels.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_warp(x, flow):
     # x: (B, C, H, W), flow: (B, 2, H, W) -> (B, C, H, W)
     ### BEGIN SOLUTION
@@ -821,7 +821,7 @@ def my_warp(x, flow):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(0)
 x_ex, flow_ex = torch.randn(2, 3, 6, 9, generator=g), 2 * torch.randn(2, 2, 6, 9, generator=g)
 got = my_warp(x_ex, flow_ex)
@@ -834,7 +834,7 @@ check(None if got is None else got, warp(x_ex, flow_ex), "backward warp", atol=1
 # hallucinated image blended by the mask `m` (1 = hallucinate), then foreground pixels (`fg` = 1) replaced by the
 # foreground image.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_frame(warped, hallucinated, m, foreground, fg):
     # all (B, C or 1, H, W) -> (B, C, H, W)
     ### BEGIN SOLUTION
@@ -843,7 +843,7 @@ def my_frame(warped, hallucinated, m, foreground, fg):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(1)
 parts = [torch.randn(2, 3, 4, 4, generator=g), torch.randn(2, 3, 4, 4, generator=g),
          torch.rand(2, 1, 4, 4, generator=g), torch.randn(2, 3, 4, 4, generator=g),
@@ -859,7 +859,7 @@ check(None if got is None else got, expected, "vid2vid frame with foreground",
 # return the mean over pairs and pixels of $|x_{t+1} - \text{warp}(x_t, \text{flow}_t)|$ (averaged over channels
 # too). You may use `warp`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_flicker(frames_, flows):
     # returns a float
     ### BEGIN SOLUTION
@@ -867,7 +867,7 @@ def my_flicker(frames_, flows):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(2)
 fr_ex, fl_ex = torch.rand(5, 3, 8, 8, generator=g) * 2 - 1, torch.randn(4, 2, 8, 8, generator=g)
 got = my_flicker(fr_ex, fl_ex)

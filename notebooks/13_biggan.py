@@ -9,7 +9,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny networks, a few dozen steps, same code | ≈ 30 s (measured) | ≈ 30 s (estimate) |
-# | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, 2,400 $G$ steps at batch 32; truncation curve, EMA vs raw $G$, a batch/width sweep, a 2-process torchrun run | ≈ 12 min (measured: 6.8 min of training)\* | ≈ 4 min (estimate) |
+# | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, 2,400 $G$ steps at batch 32; truncation curve, EMA vs raw $G$, a batch/width sweep, a 2-process torchrun run | ≈ 11–12 min (measured: 11.3 and 12.3 min, of which 6.3–6.8 min of training)\* | ≈ 4 min (estimate) |
 # | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | hours on one GPU (estimate); or `torchrun` on several (see the end) |
 #
 # \* Measured on the machine that made these outputs, while other jobs waited for the CPU; 2-core machines differ
@@ -233,8 +233,7 @@ print(f"G(z, y): {tuple(x_fake.shape)}; z in {G.n_chunks} chunks of {G.chunk}; "
 D = bg.Discriminator(ch=cfg.ch).to(device)
 d_out = D(x_fake, y)                                                             # (10,)
 n_params = lambda m: sum(p.numel() for p in m.parameters())
-print(f"D(x, y): {tuple(d_out.shape)}; G {n_params(G) / 1e6:.2f}M, D {n_params(D) / 1e6:.2f}M parameters "
-      f"(BigGAN at 128 px: about 70M and 88M)")
+print(f"D(x, y): {tuple(d_out.shape)}; G {n_params(G) / 1e6:.2f}M, D {n_params(D) / 1e6:.2f}M parameters")
 
 # %% [markdown]
 # **Orthogonal initialisation.** Every weight starts as a (semi-)orthogonal matrix: the rows of a conv weight,
@@ -457,7 +456,8 @@ for tau in taus:
 
 # %% [markdown]
 # The paper plots IS against FID as $\tau$ goes down (its Figure 4 and Table 2): at first both improve, then IS keeps
-# rising while FID turns and grows, because the samples lose variety. Ours, with the real images' IS as a line:
+# rising while FID turns and grows, because the samples lose variety. Ours, with the IS of the real images of the
+# table above as a line:
 
 # %%
 xs = [c["FID"].mean().item() for c in curve.values()]
@@ -467,7 +467,7 @@ plt.errorbar(xs, ys, xerr=[c["FID"].std().item() for c in curve.values()],
              yerr=[c["IS"].std().item() for c in curve.values()], marker="o", capsize=2)
 for tau, x_, y_ in zip(taus, xs, ys, strict=True):
     plt.annotate(f"τ={tau}" if tau else "no trunc.", (x_, y_), fontsize=8, xytext=(5, -10), textcoords="offset points")
-plt.axhline(real["IS"], color="gray", ls="--", label="real held-out images")
+plt.axhline(real["IS"], color="gray", ls="--", label="real (training) images")
 plt.xlabel("domain FID (lower is better)"); plt.ylabel("domain IS (higher is better)"); plt.legend()
 plt.title("truncation curve, EMA G"); plt.grid(alpha=0.3); plt.show()
 
@@ -537,10 +537,10 @@ print(f"(all after {cfg.sweep_steps} G steps; 'images / s' counts the 3 batches 
 # %% [markdown]
 # **What the sweep shows.** Doubling the batch (ch 8, batch 32 → 64) roughly doubles the time per step, so the
 # images per second stay about the same, and after the same 100 steps its domain FID is lower (31.6 against
-# 35.5): each step saw twice the data. Doubling the width (ch 8 → 16) costs 2.5–3× the time per step on this CPU,
+# 35.5): each step saw twice the data. Doubling the width (ch 8 → 16) costs 2.4–3.3× the time per step on this CPU,
 # and after 100 steps its FID is *worse* (41.2): a wider network starts slower at the same learning rate and
-# number of steps. The FIDs were identical in two runs of this notebook (seeded), the times moved by up to 40%
-# with the load on the machine; one seed per configuration, and 100 steps are the very start of training, so
+# number of steps. The FIDs were identical in three runs of this notebook (seeded); the times moved with the load
+# on the machine (ch 4: 74 to 141 ms per step). One seed per configuration, and 100 steps are the very start of training, so
 # read them as costs, not as a reproduction of the paper's Table 1, whose gains are measured at the end of
 # training at ImageNet scale.
 #
@@ -568,8 +568,8 @@ print(f"  no truncation: FID {curve[None]['FID'].mean():.1f}, IS {curve[None]['I
 # **How the settings differ.** The paper's numbers are Inception-network scores of ImageNet samples at 128×128, after
 # training at batch 2,048 on TPUs. Ours are domain-classifier scores of CIFAR-10 samples at 32×32
 # (IS at most 10, and 2.65 for real images) after 2,400 steps at batch 32, with networks hundreds of times
-# smaller. The two scales share nothing but their direction; what carries over is the shape of the findings:
-# the EMA helps, and the batch and width buy quality at a cost in compute that is measured above.
+# smaller. The two scales share nothing but their direction. What carries over: the EMA helps, and a bigger batch
+# helps per step at twice the compute. The width's gain and the truncation trick's did not show at this budget.
 #
 # ## Explore
 #
@@ -642,8 +642,9 @@ for n, s in wall.items():
     print(f"{n} process(es): {s:.1f} s wall for {cfg.ddp_steps} steps, start-up included")
 
 # %% [markdown]
-# **On two CPU cores, two processes buy nothing.** In the committed run both took about 0.16 s per step (the script's
-# own timer, start-up excluded; `benchmarks/distributed.py` measures the same), and the 2-process run took longer
+# **On two CPU cores, two processes buy nothing.** In the committed run they took 0.15 and 0.16 s per step (the
+# script's own timer, start-up excluded; 0.16 for both in another run; `benchmarks/distributed.py` measures the
+# same), and the 2-process run took longer
 # in wall time because it starts two Python processes and a process group. The two processes have the same two
 # cores that one process with two threads already used. Both runs report a largest weight difference of 0 between
 # processes. The script resumed the notebook's one-process checkpoint with one and with two processes.

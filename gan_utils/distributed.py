@@ -77,18 +77,19 @@ def unwrap(model: nn.Module) -> nn.Module:
     return model.module if isinstance(model, DistributedDataParallel) else model
 
 
-def wrap_ddp(model: nn.Module, info: DistInfo, sync_bn: bool = True) -> nn.Module:
+def wrap_ddp(model: nn.Module, info: DistInfo, sync_bn: bool = True, find_unused: bool = False) -> nn.Module:
     """DistributedDataParallel around `model`; on CUDA its BatchNorms first become SyncBatchNorm (cross-replica BN).
 
     SyncBatchNorm exists only for CUDA, so on the CPU every process normalises over its own shard of the batch.
-    Without a process group the model is returned as it is.
+    `find_unused` is DDP's `find_unused_parameters`, for a model some of whose parameters take no part in the
+    loss (it costs a graph traversal per step). Without a process group the model is returned as it is.
     """
     if not info.distributed:
         return model
     if sync_bn and info.device.type == "cuda":
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [info.device.index] if info.device.type == "cuda" else None
-    return DistributedDataParallel(model, device_ids=ids)
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=find_unused)
 
 
 def shard_batches(n_items: int, global_batch: int, info: DistInfo, seed: int = 0,

@@ -198,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         batches_seen, args.batch = int(state["extra"]["batches_seen"]), int(state["extra"]["batch"])
         print_main(info, f"Resumed from {shown_path(path)} at step {step}, written by "
                          f"{state['extra']['world_size']} process(es); now {info.world_size}.")
-    G_ddp, D_ddp = wrap_ddp(G, info), wrap_ddp(D, info)
+    # in the local phase G1's output layers are unused (G2 takes G1's last features, not its image)
+    G_ddp, D_ddp = wrap_ddp(G, info, find_unused=args.phase == "local"), wrap_ddp(D, info)
     E_ddp = wrap_ddp(E, info)
     shards = shard_batches(len(train), args.batch, info, seed=args.seed, start=batches_seen)
     print_main(info, f"pix2pixHD {args.phase} phase: {info.world_size} process(es) on {info.device.type}, global "

@@ -1,4 +1,5 @@
-"""pix2pixHD's torchrun entry: its step equals notebook 11's, and a killed 2-process run resumes on 1, then on 2.
+"""pix2pixHD's torchrun entry: its step equals notebook 11's; a killed 2-process run resumes on 1, then on 2; the
+local phase keeps G1 fixed for --steps-fix steps, then trains it.
 
 pix2pixHD normalises per image (instance norm), so nothing couples the examples of a batch: the step with D's real
 and fake passes joined is notebook 11's step, and under DDP two processes at batch B/2 would equal one at B.
@@ -102,3 +103,27 @@ def test_killed_run_resumes_on_one_then_two_processes(tmp_path):
     assert re.search(r"largest weight difference between processes 0\.0e\+00", two.stdout)
     state = load_safe(ckpt / "latest.pt")
     assert state["step"] == 4 and state["extra"]["batches_seen"] == 4 and set(state["models"]) == {"G1", "D", "E"}
+
+
+def test_local_phase_fixes_then_trains_G1(tmp_path):
+    args = ["-m", "gan_utils.train_pix2pixhd", "--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2",
+            "--n-blocks", "1", "--feat-ngf", "4", "--num-D", "2", "--batch", "2", "--data", "synthetic",
+            "--n-synthetic", "24", "--log-every", "1", "--device", "cpu"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "GAN_CACHE_DIR": str(tmp_path / "cache")}
+    glob, local = tmp_path / "global", tmp_path / "local"
+    run = lambda *extra, launcher=(): subprocess.run([*launcher, *args, *extra], capture_output=True, text=True,
+                                                     env=env, timeout=300)
+    res = run("--steps", "1", "--ckpt-dir", str(glob), launcher=(sys.executable,))
+    assert res.returncode == 0, res.stdout + res.stderr
+    g1 = load_safe(glob / "latest.pt")["models"]["G1"]
+    local_args = ("--phase", "local", "--steps-fix", "1", "--global-ckpt", str(glob), "--ckpt-dir", str(local))
+    res = run("--steps", "1", *local_args, launcher=(sys.executable, "-m", "torch.distributed.run",
+                                                     "--nproc_per_node=2", f"--master_port={_free_port()}"))
+    assert res.returncode == 0, res.stdout + res.stderr  # G1's unused output layers need find_unused_parameters
+    assert "largest weight difference between processes 0.0e+00" in res.stdout
+    fixed = load_safe(local / "latest.pt")["models"]["G"]
+    assert all(torch.equal(v, fixed[f"G1.{k}"]) for k, v in g1.items())
+    res = run("--steps", "2", *local_args, launcher=(sys.executable,))
+    assert res.returncode == 0, res.stdout + res.stderr
+    joint = load_safe(local / "latest.pt")["models"]["G"]
+    assert not torch.equal(joint["G1.model.1.weight"], g1["model.1.weight"])

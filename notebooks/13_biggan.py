@@ -692,7 +692,7 @@ plt.show()
 # **Exercise 1.** Write the hinge losses: `my_L_D(d_real, d_fake)` and `my_L_G(d_fake)` from $D$'s scores (batch
 # means, as above).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_L_D(d_real, d_fake):
     ### BEGIN SOLUTION
     return F.relu(1 - d_real).mean() + F.relu(1 + d_fake).mean()
@@ -705,7 +705,7 @@ def my_L_G(d_fake):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 gen_ex = torch.Generator().manual_seed(13)
 s_r, s_f = 2 * torch.randn(7, generator=gen_ex), 2 * torch.randn(7, generator=gen_ex)
 check(my_L_D(s_r, s_f), bg.d_hinge_loss(s_r, s_f), "L_D",
@@ -717,7 +717,7 @@ check(my_L_G(s_f), bg.g_hinge_loss(s_f), "L_G", hint="G raises D's score on its 
 # **Exercise 2.** Write the orthogonal regulariser of one weight tensor, `my_R(W, beta)`: flatten $W$ to
 # (out, rest), and return $\beta \|W W^\top \odot (\mathbf 1 - I)\|_F^2$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_R(W, beta):
     ### BEGIN SOLUTION
     w = W.flatten(1)
@@ -726,7 +726,7 @@ def my_R(W, beta):
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 W_conv = torch.randn(4, 3, 3, 3, generator=gen_ex)
 conv = nn.Conv2d(3, 4, 3)
 conv.weight.data.copy_(W_conv)
@@ -737,14 +737,14 @@ check(my_R(W_conv, 0.1), bg.ortho_reg(conv, beta=0.1), "R_beta",
 # %% [markdown]
 # **Exercise 3.** The EMA update on plain tensors: `my_ema(theta_ema, theta, decay)` returns the new average.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_ema(theta_ema, theta, decay):
     ### BEGIN SOLUTION
     return decay * theta_ema + (1 - decay) * theta
     ### END SOLUTION
 
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 check(my_ema(torch.tensor([0.0, 2.0]), torch.tensor([1.0, 1.0]), 0.9), [0.1, 1.9], "EMA",
       hint="The average keeps `decay` of itself and takes 1 - decay of the new weights.");
 

@@ -13,6 +13,7 @@ over its shard, so the average of the shards' gradients is the gradient of the m
 
 from __future__ import annotations
 
+import argparse
 import gc
 import os
 from collections.abc import Iterator
@@ -163,3 +164,16 @@ def cleanup(info: DistInfo) -> None:
         gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+
+
+def add_run_args(p: argparse.ArgumentParser, ckpt_dir: str, n_synthetic: int) -> None:
+    """The options every torchrun entry shares: checkpoints, logging, data source, device and seed."""
+    p.add_argument("--ckpt-dir", type=Path, default=Path(ckpt_dir))
+    p.add_argument("--ckpt-every", type=int, default=1000)
+    p.add_argument("--log-every", type=int, default=100)
+    p.add_argument("--data", choices=("auto", "real", "synthetic"), default=os.environ.get("GAN_DATA", "auto"))
+    p.add_argument("--data-root", type=Path, default=None, help="default: $GAN_DATA_ROOT, else data/")
+    p.add_argument("--n-synthetic", type=int, default=n_synthetic, help="size of the offline stand-in")
+    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)  # tests: SIGKILL after this step

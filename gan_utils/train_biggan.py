@@ -26,6 +26,7 @@ from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.distributed import (
     DistInfo,
+    add_run_args,
     all_mean,
     cleanup,
     init_distributed,
@@ -57,15 +58,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--ortho", type=float, default=1e-4, help="beta of the orthogonal regulariser (0: off)")
     p.add_argument("--ema-decay", type=float, default=0.9999)
     p.add_argument("--ema-start", type=int, default=1000, help="G steps before the EMA starts averaging")
-    p.add_argument("--ckpt-dir", type=Path, default=Path("runs/biggan"))
-    p.add_argument("--ckpt-every", type=int, default=1000)
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--data", choices=("auto", "real", "synthetic"), default=os.environ.get("GAN_DATA", "auto"))
-    p.add_argument("--data-root", type=Path, default=None, help="default: $GAN_DATA_ROOT, else data/")
-    p.add_argument("--n-synthetic", type=int, default=50_000, help="size of the offline stand-in")
-    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)  # tests: SIGKILL after this step
+    add_run_args(p, "runs/biggan", n_synthetic=50_000)
     return p.parse_args(argv)
 
 

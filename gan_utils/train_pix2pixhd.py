@@ -36,6 +36,7 @@ from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
 from gan_utils.data.cityscapes import collapse_instances, load_cityscapes
 from gan_utils.distributed import (
     DistInfo,
+    add_run_args,
     all_mean,
     cleanup,
     init_distributed,
@@ -83,15 +84,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--vgg", action="store_true", help="add the VGG perceptual loss (needs torchvision's weights)")
     p.add_argument("--global-ckpt", type=Path, default=None, help="local phase: the global phase's --ckpt-dir")
-    p.add_argument("--ckpt-dir", type=Path, default=Path("runs/pix2pixhd"))
-    p.add_argument("--ckpt-every", type=int, default=1000)
-    p.add_argument("--log-every", type=int, default=100)
-    p.add_argument("--data", choices=("auto", "real", "synthetic"), default=os.environ.get("GAN_DATA", "auto"))
-    p.add_argument("--data-root", type=Path, default=None, help="default: $GAN_DATA_ROOT, else data/")
-    p.add_argument("--n-synthetic", type=int, default=400, help="size of the offline stand-in")
-    p.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)  # tests: SIGKILL after this step
+    add_run_args(p, "runs/pix2pixhd", n_synthetic=400)
     return p.parse_args(argv)
 
 

@@ -19,11 +19,9 @@ from gan_utils.models.pix2pixhd import (
     InstanceEncoder,
     LocalEnhancer,
     MultiscaleDiscriminator,
-    feature_matching_loss,
-    generator_input,
-    multiscale_gan_loss,
 )
 from gan_utils.nn import PatchDiscriminator, UnetGenerator, unet_depth
+from gan_utils.train_pix2pixhd import train_step
 
 K, N_FEAT = 9, 3
 
@@ -42,26 +40,14 @@ def adam(params: Iterable[nn.Parameter]) -> torch.optim.Adam:
 
 def hd_step(G: nn.Module, D: MultiscaleDiscriminator, E: InstanceEncoder | None, batch: int, h: int,
             w: int) -> Callable[[], None]:
-    """One pix2pixHD step as in notebook 11: D on (map + boundary, image), G on GAN + feature matching."""
+    """One pix2pixHD step, `gan_utils.train_pix2pixhd.train_step` (notebook 11's step, D's two passes in one call)."""
     params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_G, opt_D = adam(params), adam(D.parameters())
     ids, inst = torch.randint(0, K, (batch, 1, h, w)), torch.randint(0, 30, (batch, 1, h, w))
     y = torch.rand(batch, 3, h, w) * 2 - 1
 
     def step() -> None:
-        x = generator_input(ids, K, inst)
-        x_G = torch.cat([x, E(y, inst)], 1) if E is not None else x
-        y_fake = G(x_G)
-        pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
-        loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
-        opt_D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
-        pred_fake = D(torch.cat([x, y_fake], 1))
-        loss_G = multiscale_gan_loss(pred_fake, True) + feature_matching_loss(pred_fake, pred_real)
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
+        train_step(G, D, E, [opt_G], opt_D, ids, inst, y, K)
 
     return step
 

@@ -8,7 +8,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Where `make notebook` keeps the checkpoints of a refresh run (one folder per notebook, wiped before it runs).
 REFRESH_CKPT := runs/checkpoints
 
-.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints student marks
+.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints student marks release
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ notebook: $(STAMP)
 	$(BIN)/python tools/tidy_notebook.py notebooks/$(NB).ipynb
 	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
 	$(BIN)/python tools/make_student.py --skip-unmarked notebooks/$(NB).ipynb
+
+# Pin the course to a release: pyproject's version, whose tag (v<VERSION>) every Colab badge opens and every Colab
+# install cell installs. Commit, then `git tag v<VERSION>` and push the tag:  make release VERSION=0.3.0
+release:
+	@test -n "$(VERSION)" || { echo "Usage: make release VERSION=0.3.0   (now: $$(grep -m1 '^version' pyproject.toml))"; exit 2; }
+	$(PYTHON) tools/release.py $(VERSION)
 
 clean-checkpoints:
 	rm -rf checkpoints/ $(REFRESH_CKPT)

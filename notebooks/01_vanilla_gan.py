@@ -5,7 +5,10 @@
 # Aaron Courville, Yoshua Bengio. *Generative Adversarial Nets.* NeurIPS 2014.
 # [arXiv:1406.2661](https://arxiv.org/abs/1406.2661)
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/01_vanilla_gan.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/v0.2.0/notebooks/01_vanilla_gan.ipynb)
+#
+# On Colab, pick the mode before Setup: run a cell `%env GAN_MODE=fast` (or `full`) above it; without one the
+# notebook runs `default`. Set `KEEP_ON_DRIVE = True` in the first cell to keep checkpoints across Colab resets.
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
@@ -36,12 +39,20 @@
 # (locally, `make lab` has already installed it). It never touches Colab's own torch.
 
 # %%
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # True only on Colab
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+COURSE = "git+https://github.com/gan-course/gans-from-scratch.git@v0.2.0"  # the release this notebook belongs to
+KEEP_ON_DRIVE = False  # True on Colab: checkpoints and data go to Google Drive (Colab wipes /content on a reset)
+
+if "google.colab" in sys.modules:  # True only on Colab; never reinstalls Colab's torch, numpy or ipywidgets
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    if KEEP_ON_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+        os.environ["GAN_CKPT_DIR"] = "/content/drive/MyDrive/gan-course/checkpoints"
+        os.environ["GAN_DATA_ROOT"] = "/content/drive/MyDrive/gan-course/data"
 
 # %% [markdown]
 # Imports. Everything the course reuses comes from `gan_utils`; everything this paper introduces is written

@@ -4,7 +4,10 @@
 # **Paper:** Augustus Odena, Christopher Olah, Jonathon Shlens. *Conditional Image Synthesis with Auxiliary
 # Classifier GANs.* ICML 2017. [arXiv:1610.09585](https://arxiv.org/abs/1610.09585)
 #
-# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/main/notebooks/06_acgan.ipynb)
+# [![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)](https://colab.research.google.com/github/gan-course/gans-from-scratch/blob/v0.2.0/notebooks/06_acgan.ipynb)
+#
+# On Colab, pick the mode before Setup: run a cell `%env GAN_MODE=fast` (or `full`) above it; without one the
+# notebook runs `default`. Set `KEEP_ON_DRIVE = True` in the first cell to keep checkpoints across Colab resets.
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
@@ -41,12 +44,20 @@
 # The Colab cell installs the course package on Colab only.
 
 # %%
+import os
 import subprocess
 import sys
 
-if "google.colab" in sys.modules:  # True only on Colab
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "git+https://github.com/gan-course/gans-from-scratch.git"], check=True)
+COURSE = "git+https://github.com/gan-course/gans-from-scratch.git@v0.2.0"  # the release this notebook belongs to
+KEEP_ON_DRIVE = False  # True on Colab: checkpoints and data go to Google Drive (Colab wipes /content on a reset)
+
+if "google.colab" in sys.modules:  # True only on Colab; never reinstalls Colab's torch, numpy or ipywidgets
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", COURSE], check=True)
+    if KEEP_ON_DRIVE:
+        from google.colab import drive
+        drive.mount("/content/drive")
+        os.environ["GAN_CKPT_DIR"] = "/content/drive/MyDrive/gan-course/checkpoints"
+        os.environ["GAN_DATA_ROOT"] = "/content/drive/MyDrive/gan-course/data"
 
 # %%
 import inspect

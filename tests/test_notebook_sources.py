@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import jupytext
 import nbformat
 import pytest
 
-NB_DIR = Path(__file__).resolve().parent.parent / "notebooks"
+REPO = Path(__file__).resolve().parent.parent
+NB_DIR = REPO / "notebooks"
 NOTEBOOKS = sorted(NB_DIR.glob("[0-9][0-9]_*.ipynb"))
 SOURCES = sorted(NB_DIR.glob("[0-9][0-9]_*.py"))
 ids = [p.stem for p in NOTEBOOKS]
@@ -58,6 +60,21 @@ def test_colab_setup_cell_is_the_same_everywhere() -> None:
     first = next(iter(cells.values()))
     differ = [name for name, c in cells.items() if c != first]
     assert not differ, f"the Colab set-up cell of {differ} differs from {SOURCES[0].name}'s; copy it from there"
+
+
+def test_colab_cells_and_badges_name_the_release_in_pyproject() -> None:
+    """One place for the release: pyproject's version names the tag that Colab opens and installs."""
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        import release
+    finally:
+        sys.path.pop(0)
+    tag = "v" + release.current_version()
+    stale = [p.name for p in release.files() if not release.pinned(p, tag)]
+    assert not stale, f"{stale} name another release than {tag}; run `make release VERSION={tag[1:]}`"
+    cell = [c.source for c in jupytext.read(SOURCES[0]).cells if c.cell_type == "code"][0]
+    assert f"gans-from-scratch.git@{tag}" in cell, "the Colab install cell must install the pinned release"
+    assert "KEEP_ON_DRIVE" in cell and "drive.mount" in cell, "the Colab cell must offer checkpoints on Drive"
 
 
 def _sizes(tree: ast.Module, name: str) -> dict[str, set[str]]:

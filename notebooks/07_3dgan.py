@@ -166,8 +166,8 @@ print(f"{len(chairs)} chairs at {cfg.size}^3, {100 * chairs.float().mean():.1f}%
 # %%
 perm = torch.randperm(len(chairs), generator=torch.Generator().manual_seed(cfg.seed))
 n_test = max(4, len(chairs) // 10)
-x_train = chairs[perm[n_test:]].float()  # (N_train, 1, n, n, n) in {0, 1}
-x_test = chairs[perm[:n_test]].float()
+x_train = chairs[perm[n_test:]].float().cpu()  # (N_train, 1, n, n, n) in {0, 1}; batches go to the device
+x_test = chairs[perm[:n_test]].float().cpu()    # kept on the CPU, beside the samples we compare them with
 print(f"train: {len(x_train)} chairs, held out: {len(x_test)}")
 
 

@@ -566,12 +566,12 @@ def seg_in(photos):
     return F.interpolate(photos, size=(cfg.seg_size, cfg.seg_size), mode="area")          # (N, 3, s, s)
 
 def seg_ids(a):
-    return F.interpolate(a.float(), size=(cfg.seg_size, cfg.seg_size), mode="nearest").long()[:, 0]  # (N, s, s)
+    return F.interpolate(a.float(), size=(cfg.seg_size, cfg.seg_size), mode="nearest").long()[:, 0].cpu()  # (N, s, s), on the CPU like segment()'s ids
 
 seg = SegNet(K, width=cfg.seg_width).to(device)
 seg_path = cfg.ckpt_dir / "segmenter.pt"
 if seg_path.exists():
-    seg.load_state_dict(torch.load(seg_path, map_location=device, weights_only=True))
+    seg.load_state_dict(torch.load(seg_path, map_location="cpu", weights_only=True))   # to the CPU; the weights then go to seg's device
 else:
     tr = train.to_float()
     seg_losses = train_segmenter(seg, seg_in(tr.b), seg_ids(tr.a), steps=cfg.seg_steps, batch_size=8,

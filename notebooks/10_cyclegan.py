@@ -614,10 +614,10 @@ from skimage.metrics import structural_similarity
 
 @torch.no_grad()
 def l1_and_ssim(G_):
-    out = G_(x_test.to(device)).cpu()                                     # (Nt, 3, S, S) in [-1, 1]
+    out, y_ref = G_(x_test.to(device)).cpu(), y_test.cpu()                # (Nt, 3, S, S) in [-1, 1], on the CPU
     to_hwc = lambda t: ((t + 1) / 2).clamp(0, 1).permute(1, 2, 0).numpy()  # noqa: E731  (S, S, 3) in [0, 1]
-    ssim = [structural_similarity(to_hwc(a), to_hwc(b), channel_axis=2, data_range=1.0) for a, b in zip(out, y_test)]
-    return (out - y_test).abs().mean().item(), sum(ssim) / len(ssim)
+    ssim = [structural_similarity(to_hwc(a), to_hwc(b), channel_axis=2, data_range=1.0) for a, b in zip(out, y_ref)]
+    return (out - y_ref).abs().mean().item(), sum(ssim) / len(ssim)
 
 print(f"{'label map -> photo, held-out scenes':<42}{'L1':>8}{'SSIM':>8}")
 for name, G_ in [("ours: CycleGAN", G), ("ours: GAN alone", G_gan)]:

@@ -435,7 +435,7 @@ def pool_per_instance(feat, inst):
             out[b][:, m] = feat[b][:, m].mean(1, keepdim=True)   # (C, n_pixels) <- its mean
     return out
 
-f_rand = torch.randn(2, 3, *k_b.shape[-2:])
+f_rand = torch.randn(2, 3, *k_b.shape[-2:]).to(k_b.device)  # drawn on the CPU, then beside the mask
 assert torch.allclose(pool_per_instance(f_rand, k_b), instance_pool(f_rand, k_b), atol=1e-6)
 E = InstanceEncoder(3, n_feat, cfg.feat_ngf, n_downsampling=cfg.n_down).to(device)
 print("E:", tuple(y_b.shape), "->", tuple(E(y_b.to(device), k_b.to(device)).shape),
@@ -707,7 +707,7 @@ seg_ids = lambda a: a[..., ::2, ::2].long()[:, 0] if a.shape[-1] == size_G2[0] e
 seg = SegNet(K, width=cfg.seg_width).to(device)
 seg_path = cfg.ckpt_dir / "segmenter.pt"
 if seg_path.exists():
-    seg.load_state_dict(torch.load(seg_path, map_location=device, weights_only=True))
+    seg.load_state_dict(torch.load(seg_path, map_location="cpu", weights_only=True))   # to the CPU; the weights then go to seg's device
 else:
     tr = train.to_float()
     seg_losses = train_segmenter(seg, seg_in(tr.b), seg_ids(tr.a), steps=cfg.seg_steps, batch_size=8,
@@ -717,7 +717,7 @@ else:
     print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f}")
 
 def seg_score(photos, ids):
-    s = segmentation_scores(segment(seg, seg_in(photos)), seg_ids(ids), K, ignore)
+    s = segmentation_scores(segment(seg, seg_in(photos)), seg_ids(ids).cpu(), K, ignore)  # segment() gives CPU ids
     return [s["pixel_acc"], s["class_acc"], s["mean_iou"]]
 
 

@@ -310,7 +310,7 @@ t = T // 2
 fig, axes = plt.subplots(1, 4, figsize=(13, 1.9))
 panels = [(x_prev[t], f"frame {t}"), (warp(x_prev, flow_ref)[t], f"frame {t} warped"), (x_next[t], f"frame {t + 1}")]
 for ax, (img, title) in zip(axes, panels):
-    ax.imshow(((img + 1) / 2).clamp(0, 1).permute(1, 2, 0)); ax.set_title(title, fontsize=9); ax.axis("off")
+    ax.imshow(((img + 1) / 2).clamp(0, 1).permute(1, 2, 0).cpu()); ax.set_title(title, fontsize=9); ax.axis("off")
 axes[3].imshow(flow_to_rgb(flow_ref[t])); axes[3].set_title("TV-L1 flow", fontsize=9); axes[3].axis("off")
 plt.show()
 
@@ -720,7 +720,7 @@ ignore = clips.classes.index("void") if "void" in clips.classes else None
 seg = SegNet(K, width=cfg.seg_width).to(device)
 seg_path = cfg.ckpt_dir / "segmenter.pt"
 if seg_path.exists():
-    seg.load_state_dict(torch.load(seg_path, map_location=device, weights_only=True))
+    seg.load_state_dict(torch.load(seg_path, map_location="cpu", weights_only=True))   # to the CPU; the weights then go to seg's device
 else:
     seg_losses = train_segmenter(seg, x_all[:n_train], maps_ids[:n_train].to(device), steps=cfg.seg_steps,
                                  batch_size=8, ignore_index=ignore, generator=torch.Generator().manual_seed(cfg.seed))

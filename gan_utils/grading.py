@@ -29,6 +29,11 @@ def grading_mode() -> bool:
     return bool(os.environ.get("NBGRADER_EXECUTION")) or os.environ.get("GAN_GRADING", "") not in ("", "0")
 
 
+def grading_submission() -> bool:
+    """True when this run grades a submission: nbgrader's autograde or GAN_GRADING=1 (not a learner's validate)."""
+    return os.environ.get("NBGRADER_EXECUTION") == "autograde" or os.environ.get("GAN_GRADING", "") not in ("", "0")
+
+
 def _digest(value: Any, decimals: int) -> str:
     """sha256 of a value's shape and its entries rounded to `decimals` places (-0.0 counted as 0.0)."""
     t = torch.as_tensor(value, dtype=torch.float64)

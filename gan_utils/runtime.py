@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import random
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,7 @@ import numpy as np
 import torch
 
 from gan_utils.config import DATA_SOURCES, MODES, RunConfig
+from gan_utils.grading import grading_submission
 
 
 def repo_root() -> Path | None:
@@ -121,6 +125,18 @@ def default_ckpt_root() -> Path:
     return ((root / "checkpoints") if root else (Path.cwd() / "checkpoints")).resolve()
 
 
+def graded_ckpt_root() -> Path:
+    """A fresh, empty checkpoint folder for one graded run, deleted when the kernel exits.
+
+    nbgrader autogrades every submission with the teacher's environment, so GAN_CKPT_DIR (or the repository's
+    checkpoints/) is the same for all of them: the second student's training cell would find the first student's
+    finished model and skip training. A graded run therefore reads and writes no shared folder.
+    """
+    path = Path(tempfile.mkdtemp(prefix="gan-graded-")).resolve()
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def setup(
     seed: int = 0,
     sizes: dict[str, dict[str, Any]] | None = None,
@@ -129,7 +145,9 @@ def setup(
 ) -> RunConfig:
     """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_CKPT_DIR/GAN_THREADS, seed, pick the device, print one line.
 
-    `name` is the notebook's name: its checkpoints go to GAN_CKPT_DIR/<mode>/<name>/ (`cfg.ckpt_dir`).
+    `name` is the notebook's name: its checkpoints go to GAN_CKPT_DIR/<mode>/<name>/ (`cfg.ckpt_dir`). When a
+    grader runs the notebook (nbgrader's autograde, or GAN_GRADING=1), they go to a fresh folder of this run's own
+    instead (`graded_ckpt_root`), so every submission trains its own models and none resumes another's.
 
     `sizes` maps each mode to the sizes that notebook reads, e.g.
     ``{"fast": {"steps": 200}, "default": {"steps": 8000}, "full": {"steps": 50000}}``.
@@ -147,6 +165,7 @@ def setup(
         torch.set_num_threads(threads)
     device = pick_device()
     seed_everything(seed)
+    graded = grading_submission()
     cfg = RunConfig(
         mode=mode,
         device=device,
@@ -154,7 +173,7 @@ def setup(
         data=data,
         data_root=default_data_root(),
         cache_dir=default_cache_dir(),
-        ckpt_root=default_ckpt_root(),
+        ckpt_root=graded_ckpt_root() if graded else default_ckpt_root(),
         name=name,
         threads=torch.get_num_threads(),
         colab=in_colab(),
@@ -162,4 +181,7 @@ def setup(
     )
     if verbose:
         print(cfg.summary())
+        if graded:
+            print("Graded run: checkpoints go to a fresh folder of this run's own, so every model trains from "
+                  "scratch (GAN_CKPT_DIR is neither read nor written).")
     return cfg

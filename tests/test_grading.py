@@ -63,3 +63,19 @@ def test_tuples_of_tensors_compare_as_one_flat_vector() -> None:
     ref = lambda x: (x[:1], x[1:] * 2)
     assert run_cases(ref, ref, [(torch.arange(4.0),)]).ok
     assert not run_cases(lambda x: (x[:1], x[1:]), ref, [(torch.arange(4.0),)]).ok
+
+
+def test_only_a_grader_of_submissions_counts_as_grading_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # setup() gives such a run a fresh checkpoint folder; nbgrader's validate is the learner checking their own work.
+    from gan_utils.grading import grading_mode, grading_submission
+
+    assert not grading_submission()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "validate")
+    assert grading_mode() and not grading_submission()
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    assert grading_submission()
+    monkeypatch.delenv("NBGRADER_EXECUTION")
+    monkeypatch.setenv("GAN_GRADING", "0")
+    assert not grading_submission()
+    monkeypatch.setenv("GAN_GRADING", "1")
+    assert grading_submission()

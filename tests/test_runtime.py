@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +9,13 @@ from gan_utils.runtime import setup, shown_path
 
 SIZES = {"fast": {"steps": 10, "batch": 8}, "default": {"steps": 100, "batch": 64},
          "full": {"steps": 1000, "batch": 128}}
+
+
+@pytest.fixture(autouse=True)
+def _learner_session(monkeypatch: pytest.MonkeyPatch) -> None:
+    # `make notebooks` exports GAN_GRADING=1; these tests are about a learner's session unless they say otherwise.
+    monkeypatch.delenv("NBGRADER_EXECUTION", raising=False)
+    monkeypatch.delenv("GAN_GRADING", raising=False)
 
 
 def test_default_mode_reads_sizes(capsys: pytest.CaptureFixture[str]) -> None:
@@ -109,3 +118,43 @@ def test_relative_env_paths_are_read_from_the_repository(monkeypatch: pytest.Mon
     cfg = setup(name="01_vanilla_gan", verbose=False)
     assert cfg.data_root == (repo / "../shared/realdata").resolve()
     assert cfg.ckpt_dir == repo / "runs" / "checkpoints" / "default" / "01_vanilla_gan"
+
+
+@pytest.mark.parametrize("grader", [("NBGRADER_EXECUTION", "autograde"), ("GAN_GRADING", "1")])
+def test_a_graded_run_gets_a_fresh_checkpoint_folder(grader: tuple[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                     tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # nbgrader autogrades every submission with the teacher's GAN_CKPT_DIR; a second submission must not find the
+    # first one's finished model (nor a teacher's pre-made one) and skip its training.
+    shared = tmp_path / "ck"
+    (shared / "fast" / "02_conditional_gan").mkdir(parents=True)
+    (shared / "fast" / "02_conditional_gan" / "latest.pt").write_bytes(b"the first student's model")
+    monkeypatch.setenv("GAN_CKPT_DIR", str(shared))
+    monkeypatch.setenv("GAN_MODE", "fast")
+    monkeypatch.setenv(*grader)
+    alice, bob = (setup(name="02_conditional_gan") for _ in range(2))
+    assert "Graded run: checkpoints go to a fresh folder" in capsys.readouterr().out
+    assert alice.ckpt_root != bob.ckpt_root
+    for cfg in (alice, bob):
+        assert shared.resolve() not in cfg.ckpt_dir.parents and shared.resolve() not in cfg.ckpt_dir_of("01").parents
+        assert cfg.ckpt_root.is_dir() and not any(cfg.ckpt_root.iterdir())
+    assert sorted(p.name for p in shared.rglob("*")) == ["02_conditional_gan", "fast", "latest.pt"]
+
+
+@pytest.mark.parametrize("env", [{"NBGRADER_EXECUTION": "validate"}, {"GAN_GRADING": "0"}])
+def test_a_learners_own_runs_keep_their_checkpoints(env: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+                                                    tmp_path: Path) -> None:
+    # nbgrader's validate is the learner checking their own notebook: it may resume their own model.
+    monkeypatch.setenv("GAN_CKPT_DIR", str(tmp_path / "ck"))
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert setup(name="02_conditional_gan", verbose=False).ckpt_root == (tmp_path / "ck").resolve()
+
+
+def test_a_graded_runs_folder_is_deleted_when_the_kernel_exits(tmp_path: Path) -> None:
+    code = ("from gan_utils.runtime import setup; cfg = setup(verbose=False); "
+            "(cfg.ckpt_dir / 'latest.pt').parent.mkdir(parents=True); (cfg.ckpt_dir / 'latest.pt').write_bytes(b'x'); "
+            "print(cfg.ckpt_root)")
+    env = {"PATH": "/usr/bin:/bin", "GAN_GRADING": "1", "GAN_CKPT_DIR": str(tmp_path / "ck"), "GAN_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    root = Path(out.stdout.strip().splitlines()[-1])
+    assert root.name.startswith("gan-graded-") and not root.exists() and not (tmp_path / "ck").exists()

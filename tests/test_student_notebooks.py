@@ -3,6 +3,7 @@
 Under a grader (GAN_GRADING=1, as nbgrader's NBGRADER_EXECUTION) an unanswered exercise raises. A student copy must
 raise NotImplementedError in its exercise cells (nbgrader metadata) and nowhere else: no NameError from a stub,
 no teaching cell that breaks, and no check cell that passes without an answer (a free point).
+Then a real nbgrader autograde of two students: both score full points, and each trains its own models.
 Slow (each notebook executes); `make notebooks` runs it beside tests/test_notebooks.py.
 """
 
@@ -47,28 +48,61 @@ def test_student_copy_fails_only_with_not_implemented(notebook: Path, tmp_path: 
 
 
 AUTOGRADED = "02_conditional_gan"  # the quickest notebook in fast mode
+STUDENTS = ("alice", "bob")
 
 
-def test_nbgrader_autograde_gives_full_points_to_the_instructor_answers(tmp_path: Path) -> None:
-    """Real nbgrader: generate_assignment on the instructor copy, then autograde an answered student copy."""
-    from nbgrader.api import Gradebook
-
+@pytest.fixture(scope="module")
+def course(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Real nbgrader, as docs/teaching.md runs it: generate_assignment on the instructor copy, then one autograde of
+    two students' answered copies, with one GAN_CKPT_DIR for the whole class (a teacher's usual environment)."""
     src = REPO / "notebooks" / f"{AUTOGRADED}.ipynb"
     if not (REPO / "student" / src.name).exists():
         pytest.skip(f"no student copy of {AUTOGRADED}")
+    tmp_path = tmp_path_factory.mktemp("course")
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", ""), "GAN_MODE": "fast",
            "GAN_DATA": "synthetic", "GAN_CKPT_DIR": str(tmp_path / "ckpt"), "MPLBACKEND": "Agg"}
+    env.pop("GAN_GRADING", None)  # only nbgrader's own NBGRADER_EXECUTION says that this is a grader
     (tmp_path / "source" / "a1").mkdir(parents=True)
     (tmp_path / "source" / "a1" / src.name).write_bytes(src.read_bytes())
     run = lambda *args: subprocess.run([sys.executable, *args], cwd=tmp_path, env=env, capture_output=True, text=True)
     made = run("-m", "nbgrader", "generate_assignment", "a1")
     assert made.returncode == 0, made.stderr[-3000:]
-    filled = run(str(REPO / "tools" / "make_student.py"), "--filled", str(tmp_path / "submitted" / "alice" / "a1"),
-                 str(src))
-    assert filled.returncode == 0, filled.stderr[-3000:]
+    for student in STUDENTS:
+        filled = run(str(REPO / "tools" / "make_student.py"), "--filled", str(tmp_path / "submitted" / student / "a1"),
+                     str(src))
+        assert filled.returncode == 0, filled.stderr[-3000:]
+    bobs = tmp_path / "submitted" / "bob" / "a1" / src.name  # another submission: the same answers, written apart
+    nb = nbformat.read(str(bobs), as_version=4)
+    for cell in nb.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            cell.source += "\n# bob's answer"
+    nbformat.write(nb, str(bobs))
     graded = run("-m", "nbgrader", "autograde", "a1")
     assert graded.returncode == 0, graded.stderr[-3000:]
-    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
-        sub = gb.find_submission("a1", "alice")
-        assert sub.max_score > 0 and sub.score == sub.max_score, f"autograde gave {sub.score} of {sub.max_score}"
+    return tmp_path
+
+
+def test_nbgrader_autograde_gives_full_points_to_the_instructor_answers(course: Path) -> None:
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        for student in STUDENTS:
+            sub = gb.find_submission("a1", student)
+            assert sub.max_score > 0 and sub.score == sub.max_score, (
+                f"autograde gave {student} {sub.score} of {sub.max_score}")
+
+
+def test_nbgrader_autograde_trains_every_submission_afresh(course: Path) -> None:
+    """No submission is graded on a model that another submission (or the teacher) trained."""
+    outputs = {}
+    for student in STUDENTS:
+        nb = nbformat.read(str(course / "autograded" / student / "a1" / f"{AUTOGRADED}.ipynb"), as_version=4)
+        outputs[student] = "\n".join(str(o.get("text", "")) for c in nb.cells if c.cell_type == "code"
+                                     for o in c.outputs)
+    reused = {s: [w for w in ("Resumed from", "Already trained") if w in text] for s, text in outputs.items()}
+    assert not any(reused.values()), f"graded on a model the submission did not train: {reused}"
+    written = sorted(p.relative_to(course / "ckpt").as_posix() for p in (course / "ckpt").rglob("*"))
+    assert not written, f"autograde wrote into the class's GAN_CKPT_DIR: {written}"
+    for student, text in outputs.items():
+        assert "Graded run: checkpoints go to a fresh folder" in text, f"{student}: setup() did not see the grader"

@@ -22,6 +22,7 @@ from gan_utils.data.download import (
     extract_archive,
     fetch_and_extract,
     md5sum,
+    progress_bar,
     sha256sum,
 )
 from gan_utils.runtime import shown_path
@@ -116,6 +117,17 @@ def test_good_download_lands_under_final_name(tmp_path: Path, kind: str) -> None
     assert dest.read_bytes() == GOOD
     assert opener.calls == [URL]
     assert leftovers(dest.parent) == ["file.bin"]
+
+
+def test_download_is_readable_by_all_and_its_bar_can_be_hidden(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    dest = tmp_path / "file.bin"
+    download_url(URL, dest, sha256=sha(GOOD), opener=FakeOpener(GOOD), progress=False)
+    assert oct(dest.stat().st_mode & 0o777) == oct(0o644)  # not mkstemp's private 0o600
+    assert capsys.readouterr().err == ""  # no per-file bar: a caller fetching many files shows one of its own
+    with progress_bar(10, "many files") as advance:
+        advance(10)
+    assert "many files" in capsys.readouterr().err
 
 
 def test_download_without_checksum(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
+import gan_utils.data.facades as facades
 from gan_utils.data import DataError, load_dataset, unpaired_set_from_folders
 from gan_utils.data.facades import (
     FACADE_CLASSES,
@@ -60,6 +61,12 @@ def fake_opener(payload: bytes):  # noqa: ANN201 - a urlopen stand-in
         return io.BytesIO(payload)
 
     return opener
+
+
+@pytest.fixture(autouse=True)
+def tarballs_of_any_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tarballs made here are small; the size check on record has tests of its own below."""
+    monkeypatch.setattr(facades, "FACADES_SIZE", None)
 
 
 def test_download_unpack_and_read_the_tarball(tmp_path: Path) -> None:
@@ -128,6 +135,45 @@ def test_offline_fallback_banner_and_real_error(tmp_path: Path, capsys: pytest.C
     assert "OFFLINE STAND-IN, NOT CMP FACADES" in capsys.readouterr().out
     with pytest.raises(DataError, match="facades.tar.gz"):
         load_facades(tmp_path, source="real", verbose=False)
+
+
+def test_the_size_on_record_is_checked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    payload = make_tarball(tmp_path / "made.tar.gz", {"train": 2})
+    assert facades.FACADES_URL == "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+    monkeypatch.setattr(facades, "FACADES_SIZE", 30_168_306)  # the value in facades.py, whatever the fixture set
+    why = download_facades(tmp_path / "data", opener=fake_opener(payload))
+    assert why is not None and "30,168,306" in why and "FACADES_SIZE = None" in why
+    assert not list((tmp_path / "data").iterdir())  # the wrong file is not kept, nothing is unpacked
+    monkeypatch.setattr(facades, "FACADES_SIZE", len(payload))
+    assert download_facades(tmp_path / "data", opener=fake_opener(payload)) is None
+    assert len(list((tmp_path / "data" / "facades" / "train").iterdir())) == 2
+
+
+def test_facades_drop_into_the_cityscapes_data_cells(tmp_path: Path) -> None:
+    """Notebooks 09 and 10 switch data sets with one line: load_facades(**cfg.data_kwargs, size=cfg.size)."""
+    make_tarball(tmp_path / "t.tar.gz", {"train": 12, "test": 3})
+    with tarfile.open(tmp_path / "t.tar.gz") as tf:
+        tf.extractall(tmp_path, filter="data")
+    data_kwargs = dict(root=tmp_path, source="auto", device="cpu", cache_dir=tmp_path / "c", n_synthetic=400, seed=0)
+    pairs = load_facades(**data_kwargs, size=32, verbose=False)  # 09's and 10's call, with load_facades
+    assert pairs.is_real and len(pairs) == 12 and pairs.label_nc == 12 and "void" not in pairs.classes
+    train, test = pairs.split(n_holdout_frames=6, n_holdout_stills=2, gap=2, seed=0)  # 09's split: stills only
+    assert len(train) == 10 and len(test) == 2 and not any(f >= 0 for f in test.frames)
+    train_pairs, test_pairs = pairs.split()  # 10's
+    view = train_pairs.unpaired(seed=0)
+    x, y = view.to_float()
+    assert x.shape[1:] == y.shape[1:] == (3, 32, 32) and test_pairs.colour_maps().shape[1:] == (3, 32, 32)
+    paper_test = load_facades(**data_kwargs, size=32, split="test", verbose=False)  # the paper's test split
+    assert paper_test.is_real and len(paper_test) == 3
+
+
+def test_stand_in_splits_are_other_buildings_and_the_real_split_sizes(tmp_path: Path) -> None:
+    kw = dict(root=tmp_path, source="synthetic", cache_dir=tmp_path / "c", n_synthetic=60_000, size=16, verbose=False)
+    train, test = load_facades(**kw), load_facades(**kw, split="test")
+    assert len(train) == 400 and len(test) == 106  # capped at the tarball's split sizes
+    assert not torch.equal(train.B[:106], test.B)
+    with pytest.raises(ValueError, match="split"):
+        load_facades(tmp_path, split="validation")
 
 
 # --------------------------------------------------------------------------- procedural facades

@@ -12,6 +12,10 @@ Layouts read (each under the data root, or the root itself):
 The 34 label ids are collapsed to the 9 classes below (Cityscapes' 7 categories, void, and sidewalk split off
 from road), which a small segmenter can learn from a few dozen photos. Maps are resized nearest-neighbour,
 photos bicubic, once, into the resize cache. pix2pixHD's test maps come without photos (`LabelMaps`).
+
+The full data set needs a registration at cityscapes-dataset.com, so it is never downloaded. What is downloaded,
+when no layout is on disk, are NVIDIA's example files in the pix2pixHD and vid2vid layouts (204 files, 28 MiB,
+sha256-verified; gan_utils.data.nvidia_examples), the real data of notebooks 09-12.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import torch
 
 from gan_utils.data.base import DataError, Provenance, check_source, load_with_fallback
 from gan_utils.data.images import image_files, read_resized
+from gan_utils.data.nvidia_examples import EXAMPLE_SETS, download_nvidia_examples
 from gan_utils.data.pairs import LabelledPairs, Size, colorize, ids_from_colors, read_side_by_side, square
 from gan_utils.runtime import shown_path
 
@@ -73,6 +78,13 @@ _GROUPS = {  # collapsed class: the labelIds it takes in
 ID_TO_CLASS = np.zeros(256, np.uint8)  # any id not listed (e.g. 255) is void
 for _c, _ids in _GROUPS.items():
     ID_TO_CLASS[list(_ids)] = _c
+
+
+# What a DataError says to do when no Cityscapes layout is on disk and the example files could not be fetched.
+_DOWNLOAD_HINT = ("Run this where there is a network (GAN_DATA=auto or real downloads NVIDIA's 204 example files, "
+                  "28 MiB, from github.com/NVIDIA/pix2pixHD and github.com/NVIDIA/vid2vid, and resumes an "
+                  "interrupted download), set GAN_DATA_ROOT to a folder that holds the files (e.g. "
+                  "../shared/realdata), or set GAN_DATA=synthetic for the procedural stand-in. See data/README.md.")
 
 
 def collapse_ids(ids: np.ndarray | torch.Tensor) -> torch.Tensor:
@@ -249,14 +261,17 @@ def load_cityscapes_label_maps(root: str | Path, source: str = "auto", device: s
         assert facades.inst is not None
         return LabelMaps(facades.A, facades.inst, "Cityscapes", "synthetic",
                          f"label maps of procedural facades (seed {seed}); no Cityscapes test maps in "
-                         f"{shown_path(root)}", facades.classes, facades.palette, facades.stems)
+                         f"{shown_path(root)}" + (f" ({why})" if why else ""), facades.classes, facades.palette,
+                         facades.stems)
 
     def missing(why: str) -> str:
-        return (f"No pix2pixHD test label maps under {shown_path(root)}: looked for pix2pixhd/cityscapes/"
-                f"{split}_label/ and {split}_inst/. Set GAN_DATA_ROOT to the folder that holds them, or "
-                "GAN_DATA=synthetic.")
+        tried = f", and NVIDIA's example files could not be downloaded ({why})" if why else ""
+        return (f"No pix2pixHD {split} label maps under {shown_path(root)}{tried}: looked for pix2pixhd/cityscapes/"
+                f"{split}_label/ and {split}_inst/. {_DOWNLOAD_HINT}")
 
-    return load_with_fallback("Cityscapes", source, read_real, standin, missing, download=None, verbose=verbose)
+    # Both example sets, as load_cityscapes fetches them: one set alone would later be read as all the real data.
+    download = (lambda: download_nvidia_examples(root)) if split in ("train", "test") else None
+    return load_with_fallback("Cityscapes", source, read_real, standin, missing, download=download, verbose=verbose)
 
 
 def _facades_standin(n: int, size: Size, seed: int, cache_dir: str | Path | None, device: str | torch.device,
@@ -351,10 +366,11 @@ def load_cityscapes(root: str | Path, source: str = "auto", device: str | torch.
                     verbose: bool = True) -> LabelledPairs:
     """Cityscapes label maps -> photos from every layout found under `root`, joined; offline, procedural facades.
 
-    With the course's realdata, that is 8 ground-truth frames (pix2pixHD) and 30 consecutive frames (vid2vid,
-    predicted labels). `layouts` limits the search (names in READERS). The data cannot be downloaded
-    (Cityscapes needs a registration), so source='auto' falls back to the procedural facades, whose classes
-    differ: read `classes`, `label_nc` and `palette` from the set, not from this module.
+    With NVIDIA's example files, that is 8 ground-truth frames (pix2pixHD) and 30 consecutive frames (vid2vid,
+    predicted labels). `layouts` limits the search (names in READERS). When no layout is on disk, those example
+    files are downloaded (sha256-verified, gan_utils.data.nvidia_examples; the full Cityscapes needs a
+    registration); failing that, source='auto' falls back to the procedural facades, whose classes differ: read
+    `classes`, `label_nc` and `palette` from the set, not from this module.
     """
     check_source(source)
     root = Path(root)
@@ -376,9 +392,13 @@ def load_cityscapes(root: str | Path, source: str = "auto", device: str | torch.
         return _facades_standin(n_synthetic, size, seed, cache_dir, device, reason)
 
     def missing(why: str) -> str:
-        return (f"No Cityscapes pairs under {shown_path(root)}. Looked for leftImg8bit/ + gtFine/ (the official "
-                "download, registration at cityscapes-dataset.com), pix2pixhd/cityscapes/train_{img,label}/, "
-                "vid2vid/Cityscapes/train_{A,B}/<seq>/ and the pix2pix tarball cityscapes/{train,val}/. Set "
-                "GAN_DATA_ROOT to the folder that holds one of them (e.g. ../shared/realdata), or GAN_DATA=synthetic.")
+        tried = f", and NVIDIA's example files could not be downloaded ({why})" if why else ""
+        return (f"No Cityscapes pairs under {shown_path(root)}{tried}. Looked for leftImg8bit/ + gtFine/ (the official "
+                f"download, registration at cityscapes-dataset.com), pix2pixhd/cityscapes/{split}_{{img,label}}/, "
+                f"vid2vid/Cityscapes/{split}_{{A,B}}/<seq>/ and the pix2pix tarball cityscapes/{{train,val}}/. "
+                f"{_DOWNLOAD_HINT}")
 
-    return load_with_fallback("Cityscapes", source, read_real, standin, missing, download=None, verbose=verbose)
+    # Only the train split has photos in NVIDIA's examples; both sets come at once, as the notebooks use both.
+    nvidia = tuple(s for s in EXAMPLE_SETS if s in wanted)
+    download = (lambda: download_nvidia_examples(root, nvidia)) if nvidia and split == "train" else None
+    return load_with_fallback("Cityscapes", source, read_real, standin, missing, download=download, verbose=verbose)

@@ -17,7 +17,7 @@ import urllib.request
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO, Any
 
@@ -34,6 +34,7 @@ __all__ = [
     "extract_archive",
     "fetch_and_extract",
     "md5sum",
+    "progress_bar",
     "sha256sum",
 ]
 
@@ -121,7 +122,8 @@ def _content_length(response: Any) -> int | None:
 
 
 @contextmanager
-def _progress(total: int | None, desc: str) -> Iterator[Callable[[int], object]]:
+def progress_bar(total: int | None, desc: str) -> Iterator[Callable[[int], object]]:
+    """A tqdm bar in bytes (a no-op where tqdm is missing); yields the function that advances it by n bytes."""
     try:
         from tqdm.auto import tqdm
     except ImportError:
@@ -143,7 +145,7 @@ def _network_error(url: str, dest: Path, reason: object) -> DownloadError:
 
 
 def _fetch_once(
-    url: str, dest: Path, opener: Opener, expected: dict[str, str]
+    url: str, dest: Path, opener: Opener, expected: dict[str, str], progress: bool = True
 ) -> tuple[str, str, str] | None:
     """Fetch url next to dest; move it into place and return None, or return the mismatch."""
     # The temporary file lives in the same folder so that os.replace is a same-filesystem
@@ -161,7 +163,8 @@ def _fetch_once(
                 raise _network_error(url, dest, exc) from exc
             try:
                 total = _content_length(response)
-                with _progress(total, dest.name) as advance:
+                bar = progress_bar(total, dest.name) if progress else nullcontext(lambda n: None)
+                with bar as advance:
                     while True:
                         try:
                             chunk = response.read(_CHUNK)
@@ -184,6 +187,7 @@ def _fetch_once(
             raise _network_error(url, dest, f"transfer cut off after {received} of {total} bytes")
         mismatch = _first_mismatch({a: h.hexdigest() for a, h in hashers.items()}, expected)
         if mismatch is None:
+            os.chmod(tmp, 0o644)  # mkstemp makes files private; a download is as readable as any other file
             os.replace(tmp, dest)
         else:
             tmp.unlink()
@@ -202,8 +206,12 @@ def download_url(
     md5: str | None = None,
     retries: int = 1,
     opener: Opener | None = None,
+    progress: bool = True,
 ) -> Path:
-    """Download url to dest, verifying its checksum, unless a verified copy is already there."""
+    """Download url to dest, verifying its checksum, unless a verified copy is already there.
+
+    `progress=False` hides the file's own progress bar (for a caller that shows one bar for many files).
+    """
     dest = Path(dest)
     expected = _expected_hashes(sha256, md5)
     open_url = opener if opener is not None else _default_opener
@@ -224,7 +232,7 @@ def download_url(
     attempts = max(0, retries) + 1
     mismatch = None
     for _ in range(attempts):
-        mismatch = _fetch_once(url, dest, open_url, expected)
+        mismatch = _fetch_once(url, dest, open_url, expected, progress)
         if mismatch is None:
             return dest
 

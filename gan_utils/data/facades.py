@@ -20,15 +20,19 @@ from gan_utils.data.pairs import LabelledPairs, Size, ids_from_colors, read_side
 from gan_utils.data.synthetic.facades import FACADE_CLASSES, FACADE_PALETTE, synthetic_facades
 from gan_utils.runtime import shown_path
 
-__all__ = ["FACADES_SHA256", "FACADES_URL", "FACADE_CLASSES", "FACADE_PALETTE", "SPLITS", "download_facades",
-           "load_facades", "read_facades", "synthetic_facade_pairs"]
+__all__ = ["FACADES_SHA256", "FACADES_SIZE", "FACADES_URL", "FACADE_CLASSES", "FACADE_PALETTE", "SPLITS",
+           "download_facades", "load_facades", "read_facades", "synthetic_facade_pairs"]
 
-FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"
+FACADES_URL = "http://efrosgans.eecs.berkeley.edu/pix2pix/datasets/facades.tar.gz"  # as in junyanz's download script
 # No published checksum was found (the pix2pix and CycleGAN download scripts use plain wget), and this machine
-# cannot fetch the file to compute one. Until someone records it, the download is checked only for a complete
-# transfer and a readable archive. Set it to the sha256 of a known-good facades.tar.gz to verify every download.
+# cannot fetch the file to compute one. Until someone records it, the download is checked for its size on record,
+# a complete transfer and a readable archive. Set it to the sha256 of a known-good facades.tar.gz to verify it fully.
 FACADES_SHA256: str | None = None
+# The tarball's size as the server reported it in a 2022 wget log and as two independent repositories hard-code it;
+# a different size means another file (an error page, a re-packed tarball). None switches the check off.
+FACADES_SIZE: int | None = 30_168_306
 SPLITS = {"train": 400, "val": 100, "test": 106}
+_SEED_OFFSET = {"train": 0, "val": 500, "test": 1000}  # the stand-in's splits are other buildings
 _HOST = "efrosgans.eecs.berkeley.edu"
 _MAX_COLOUR_DISTANCE = 40.0  # mean distance to the palette above which the maps are not in FACADE_PALETTE
 
@@ -69,16 +73,24 @@ def synthetic_facade_pairs(n: int, size: Size = 128, seed: int = 0, cache_dir: s
 
 def download_facades(root: str | Path, opener: Callable[[str], IO[bytes]] | None = None) -> str | None:
     """Fetch and safely unpack facades.tar.gz into root/facades; return why it could not, or None."""
-    from gan_utils.data.download import fetch_and_extract
+    from gan_utils.data.download import download_url, fetch_and_extract
 
     root = Path(root)
     if opener is None and not network_available(_HOST, 80):
         return "no network"
     if not writable(root):
         return f"{shown_path(root)} is not writable"
+    archive = root / "facades.tar.gz"
     try:
-        fetch_and_extract(FACADES_URL, root / "facades.tar.gz", root, sha256=FACADES_SHA256, opener=opener)
-    except DataError as e:
+        download_url(FACADES_URL, archive, sha256=FACADES_SHA256, opener=opener)
+        size = archive.stat().st_size
+        if FACADES_SIZE is not None and size != FACADES_SIZE:
+            archive.unlink()
+            return (f"download failed: {FACADES_URL} sent {size:,} bytes, not the {FACADES_SIZE:,} of pix2pix's "
+                    "facades.tar.gz (an error page, or a changed file); nothing was kept. If the site now serves a "
+                    "new tarball, set gan_utils.data.facades.FACADES_SIZE = None")
+        fetch_and_extract(FACADES_URL, archive, root, sha256=FACADES_SHA256, opener=opener)
+    except (DataError, OSError) as e:
         return f"download failed: {str(e).splitlines()[0]}"
     return None
 
@@ -88,9 +100,13 @@ def load_facades(root: str | Path, source: str = "auto", device: str | torch.dev
                  split: str = "train", verbose: bool = True) -> LabelledPairs:
     """CMP facades (pix2pix tarball) as label ids -> photos: on disk, else downloaded, else procedural facades.
 
-    For the other direction use `.photo_to_label()`, for CycleGAN's unpaired view `.unpaired(seed)`.
+    For the other direction use `.photo_to_label()`, for CycleGAN's unpaired view `.unpaired(seed)`. The stand-in
+    has at most as many pairs as the real split (400/100/106), drawn with other seeds for val and test, so a test
+    stand-in never repeats the training one.
     """
     check_source(source)
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r}; use one of {list(SPLITS)}.")
     root = Path(root)
     folder = root / "facades"
 
@@ -101,7 +117,8 @@ def load_facades(root: str | Path, source: str = "auto", device: str | torch.dev
 
     def standin(why: str) -> LabelledPairs:
         reason = f"; real facades not in {shown_path(folder)}" + (f" ({why})" if why else "")
-        return synthetic_facade_pairs(n_synthetic, size, seed, cache_dir, device, note=reason)
+        return synthetic_facade_pairs(min(n_synthetic, SPLITS[split]), size, seed + _SEED_OFFSET[split], cache_dir,
+                                      device, note=reason)
 
     def missing(why: str) -> str:
         return (f"CMP facades not found in {shown_path(folder)}/{split}/ and the download failed ({why}). Download "

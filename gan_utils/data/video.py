@@ -2,8 +2,9 @@
 
 Reads vid2vid's layout (`{split}_A/<seq>/` label ids, `{split}_B/<seq>/` frames, `{split}_inst/<seq>/`
 instance maps, one folder per sequence; the frames are optional, since vid2vid's test split has labels only),
-as in `vid2vid/Cityscapes/` of the course's realdata, or a user's own folders in that layout. Offline, the
-moving-shapes stand-in (gan_utils.data.synthetic.moving_shapes) comes with the true flow.
+as in `vid2vid/Cityscapes/` of the course's realdata, or a user's own folders in that layout. When none is on
+disk, NVIDIA's example files are downloaded into that layout (sha256-verified; gan_utils.data.nvidia_examples).
+Offline, the moving-shapes stand-in (gan_utils.data.synthetic.moving_shapes) comes with the true flow.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import torch
 from gan_utils.data.base import DataError, check_source, load_with_fallback
 from gan_utils.data.cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, collapse_ids
 from gan_utils.data.images import image_files, read_resized
+from gan_utils.data.nvidia_examples import download_nvidia_examples
 from gan_utils.data.pairs import colorize
 from gan_utils.data.sets import ClipSet
 from gan_utils.data.synthetic.moving_shapes import (
@@ -161,9 +163,10 @@ def load_video(root: str | Path, source: str = "auto", device: str | torch.devic
                cache_dir: str | Path | None = None, n_synthetic: int = 1, seed: int = 0,
                size: tuple[int, int] = (128, 64), n_frames: int = 30, split: str = "train",
                verbose: bool = True) -> VideoClips:
-    """vid2vid's sequences under `root` (realdata's vid2vid/Cityscapes); offline, `n_synthetic` moving-shapes clips.
+    """vid2vid's sequences under `root` (vid2vid/Cityscapes), else NVIDIA's downloaded, else moving-shapes clips.
 
-    The test split's stand-in uses other seeds than the train split's, so its clips are new scenes.
+    The download fetches pix2pixHD's example files too (notebooks 09-11 read both). The test split's stand-in uses
+    other seeds than the train split's, so its clips are new scenes.
     """
     check_source(source)
 
@@ -179,9 +182,14 @@ def load_video(root: str | Path, source: str = "auto", device: str | torch.devic
         return synthetic_video(n_synthetic, n_frames, size, seed + offset, device, note=reason)
 
     def missing(why: str) -> str:
-        return (f"No vid2vid sequences under {shown_path(root)}: looked for {split}_A/<seq>/ in vid2vid/Cityscapes/, "
-                "Cityscapes/ and the root itself. Set GAN_DATA_ROOT to the folder that holds them (e.g. "
-                "../shared/realdata), or GAN_DATA=synthetic for the moving-shapes stand-in.")
+        tried = f", and NVIDIA's example files could not be downloaded ({why})" if why else ""
+        return (f"No vid2vid sequences under {shown_path(root)}{tried}: looked for {split}_A/<seq>/ in "
+                "vid2vid/Cityscapes/, Cityscapes/ and the root itself. Run this where there is a network "
+                "(GAN_DATA=auto or real downloads NVIDIA's example files from github.com/NVIDIA/vid2vid and "
+                "github.com/NVIDIA/pix2pixHD, and resumes an interrupted download), set GAN_DATA_ROOT to the folder "
+                "that holds them (e.g. ../shared/realdata), or set GAN_DATA=synthetic for the moving-shapes stand-in.")
 
-    return load_with_fallback("vid2vid sequences", source, read_real, standin, missing, download=None,
+    # Both example sets, as load_cityscapes fetches them: one set alone would later be read as all the real data.
+    download = (lambda: download_nvidia_examples(root)) if split in ("train", "test") else None
+    return load_with_fallback("vid2vid sequences", source, read_real, standin, missing, download=download,
                               verbose=verbose)

@@ -26,13 +26,15 @@ lint: $(STAMP)
 	$(BIN)/ruff check gan_utils tests benchmarks tools notebooks
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py --ignore=tests/test_student_notebooks.py
+	$(BIN)/python -m pytest tests -q --ignore=tests/test_notebooks.py --ignore=tests/test_student_notebooks.py \
+	  --ignore=tests/test_notebooks_device.py
 
-# Every instructor copy under nbval, then every student copy (fast mode). GAN_GRADING=1: a check cell whose answer
+# Every instructor copy under nbval, then every student copy (fast mode), then every notebook on the stand-in GPU-like
+# device (tests/standin_device.py), trained and then resumed. GAN_GRADING=1: a check cell whose answer
 # is wrong raises, as under nbgrader, so the instructor copies must pass their own checks.
 notebooks: $(STAMP)
 	GAN_MODE=fast GAN_GRADING=1 $(BIN)/python -m pytest -q --durations=0 tests/test_notebooks.py \
-	  tests/test_student_notebooks.py
+	  tests/test_student_notebooks.py tests/test_notebooks_device.py
 
 # Student copies (student/NN_name.ipynb) of every notebook with marked exercises, through nbgrader's preprocessors.
 student: $(STAMP)

@@ -18,6 +18,7 @@ Then the Colab badge is pointed at the student copy. The result is deterministic
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from traitlets.config import Config
 
 REPO = Path(__file__).resolve().parent.parent
 STUDENT = REPO / "student"
-BADGE = "blob/main/notebooks/{name}.ipynb"
+BADGE = re.compile(r"blob/([\w.\-]+)/notebooks/")  # the release the badge opens (tools/release.py)
 
 
 class ClearExerciseOutput(ClearOutput):
@@ -49,10 +50,9 @@ class StudentBadge(Preprocessor):
     def preprocess(self, nb: Any, resources: Any) -> tuple[Any, Any]:
         """Rewrite notebooks/NN_name.ipynb into student/NN_name.ipynb in the badge links."""
         name = resources["metadata"]["name"]
-        old, new = BADGE.format(name=name), f"blob/main/student/{name}.ipynb"
         for cell in nb.cells:
-            if cell.cell_type == "markdown" and old in cell.source:
-                cell.source = cell.source.replace(old, new)
+            if cell.cell_type == "markdown" and f"/notebooks/{name}.ipynb" in cell.source:
+                cell.source = BADGE.sub(r"blob/\1/student/", cell.source)
         return nb, resources
 
 

@@ -22,7 +22,7 @@ import nbformat
 REPO = Path(__file__).resolve().parent.parent
 VERSION_LINE = re.compile(r'^version = "([^"]+)"$', re.M)
 INSTALL = re.compile(r"(git\+https://github\.com/gan-course/gans-from-scratch\.git)(@[\w.\-]+)?")
-BADGE = re.compile(r"(colab\.research\.google\.com/github/gan-course/gans-from-scratch/blob/)[\w.\-]+(/notebooks/)")
+BADGE = re.compile(r"(colab\.research\.google\.com/github/gan-course/gans-from-scratch/blob/)[\w.\-]+(/(?:notebooks|student)/)")
 
 
 def current_version() -> str:

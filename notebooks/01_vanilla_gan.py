@@ -14,7 +14,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 25 s (H200, measured) |
 # | `default` | real results: 8k MNIST steps, three 2D runs (one of 10k steps) | ≈ 4–6 min (measured: 3.6 min for these outputs, about 6 on a slower 2-core machine) | ≈ 1.5 min (estimate: 20k steps took 3 min on an H200) |
-# | `full` | 100k MNIST steps at batch 100 | ≈ 1 h (estimate) | ≈ 15 min (estimate) |
+# | `full` | 100k MNIST steps at batch 100 | ≈ 1 h (estimate) | ≈ 10 min on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).
 

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 30 s (measured) | ≈ 20 s (estimate) |
 # | `default` | 8k conditional MNIST steps, domain classifier | ≈ 2–5 min (measured: 2.1 min for these outputs, 5.2 on a slower 2-core machine) | ≈ 3 min (estimate) |
-# | `full` | 60k steps at batch 100 | ≈ 40 min (estimate) | ≈ 10 min (estimate) |
+# | `full` | 60k steps at batch 100 | ≈ 40 min (estimate) | ≈ 5 min on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).
 

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 30 s (estimate) |
 # | `default` | MNIST at notebook 01's wall time; one CIFAR class, varied then collapsed; all of CIFAR-10 | ≈ 6 min (measured)\* | ≈ 3 min (estimate) |
-# | `full` | 30k MNIST and 50k CIFAR steps at batch 128 | hours | ≈ 40 min (estimate) |
+# | `full` | 30k MNIST and 50k CIFAR steps at batch 128 | hours | ≈ 35 min on a T4 (estimate, counted FLOPs) |
 #
 # \* With notebook 01's checkpoint on disk; without it, this notebook trains notebook 01's MLP GAN itself (about
 # 3 more minutes on a CPU).

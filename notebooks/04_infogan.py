@@ -14,7 +14,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 20 s (measured) | ≈ 20 s (estimate) |
 # | `default` | 5k InfoGAN steps on MNIST, the paper's networks at half width | ≈ 4–11 min (measured: 3.9 min for these outputs, 11 on a slower 2-core machine) | ≈ 2 min (estimate) |
-# | `full` | 10k steps at batch 128, the paper's full widths | ≈ 2 h (estimate) | ≈ 10 min (estimate) |
+# | `full` | 10k steps at batch 128, the paper's full widths | ≈ 2 h (estimate) | ≈ 3 min on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
 

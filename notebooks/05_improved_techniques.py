@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 25 s (measured) | ≈ 30 s (estimate) |
 # | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps | ≈ 12 min (measured for these outputs; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
-# | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 40 min (estimate) |
+# | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 1.5 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
 

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 10 s (measured) | ≈ 15 s (estimate) |
 # | `default` | 10k AC-GAN steps on CIFAR-10 (width 32), MS-SSIM per class, accuracies | ≈ 7–11 min (measured)\* | ≈ 3 min (estimate) |
-# | `full` | 50k steps at batch 100 (the paper's schedule), width 64 | ≈ 3 h (estimate) | ≈ 20 min (estimate) |
+# | `full` | 50k steps at batch 100 (the paper's schedule), width 64 | ≈ 3 h (estimate) | ≈ 15 min on a T4 (estimate, counted FLOPs) |
 #
 # \* Measured on the machine that made these outputs: 7.4 min for this run (7.0 of them training), 10.8 min for an
 # identical run while other jobs shared the CPU. 2-core machines differ by up to 2.5×. The first run on a machine

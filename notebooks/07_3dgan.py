@@ -14,7 +14,12 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: width 4, a few dozen steps, same code | ≈ 15 s (measured) | ≈ 20 s (estimate) |
 # | `default` | 32³ voxels, G and D at width 32 (paper: 64³, width 64): 3D-GAN for 1,000 steps, two 3D-VAE-GANs for 400 each | ≈ 13 min (measured: 5.7 + 2.7 + 2.6 min of training) | ≈ 2 min (estimate) |
-# | `full` | the paper's networks at 64³, batch 100, 20,000 + 10,000 steps | days | ≈ 4 h (estimate) |
+# | `full` | the paper's networks at 64³, batch 100, 20,000 + 10,000 steps | days | ≈ 28 h on a T4 (estimate, counted FLOPs; ≈ 3 h on an A100): several Colab sessions, see below |
+#
+# `full` is sized for a 16 GB Colab T4: ≈ 8 GiB at its peak, counted by `benchmarks/full_mode_budget.py`.
+# It takes longer than one Colab session (at most about 12 h, often less): set `KEEP_ON_DRIVE = True` so
+# that the checkpoints outlive the runtime, and after a reset run the notebook again; every training cell
+# resumes from its last checkpoint.
 #
 # The outputs you see come from a `default` run on real data: 889 ModelNet10 chairs (and 465 monitors for the
 # classifier) voxelised at 32³.
@@ -255,8 +260,10 @@ G_lib.load_state_dict(dict(zip(G_lib.state_dict(), G_ours.state_dict().values())
 D_ours, D_lib = D3D(32, 8).eval(), VoxelDiscriminator(32, ndf=8).eval()
 D_lib.load_state_dict(dict(zip(D_lib.state_dict(), D_ours.state_dict().values())))
 z = torch.randn(3, z_dim)
-print("G equal:", torch.allclose(G_ours(z), G_lib(z), atol=1e-6),
-      "| D equal:", torch.allclose(D_ours(G_ours(z)), D_lib(G_ours(z)), atol=1e-5))
+g_equal = torch.allclose(G_ours(z), G_lib(z), atol=1e-6)
+d_equal = torch.allclose(D_ours(G_ours(z)), D_lib(G_ours(z)), atol=1e-5)
+assert g_equal and d_equal, "G3D/D3D above and gan_utils' VoxelGenerator/VoxelDiscriminator compute different things"
+print("G equal:", g_equal, "| D equal:", d_equal)
 
 
 # %% [markdown]

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 20–40 s (measured: 16 s under nbval, 38 s with a cold cache) | ≈ 30 s (estimate) |
 # | `default` | ring of 8: GAN and PacGAN2/3/4, 3 seeds × 4k steps; grid of 25: GAN and PacGAN2, 3 seeds × 12k steps; stacked MNIST with and without packing, 3k steps each | ≈ 13 min (measured for these outputs: about 8 min for the 2D table, the rest for stacked MNIST; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
-# | `full` | the paper's networks and optimiser, 10 seeds × 100k steps per setting, all 8 settings; stacked MNIST at 20k steps | hours | ≈ 1 h (estimate, unmeasured) |
+# | `full` | the paper's networks and optimiser, 10 seeds × 100k steps per setting, all 8 settings; stacked MNIST at 20k steps | hours | ≈ 3 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run; stacked MNIST is built from the real MNIST test split (10,000
 # digits).

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: 64 px, width 16, a few dozen steps | ≈ 15 s (measured: 13 s) | ≈ 20 s (estimate) |
 # | `default` | 128 px, width 32: four runs of 1,200 steps (L1+cGAN, L1, cGAN, no skips), a small segmenter | ≈ 10 min (measured: 9.6 min for these outputs) | ≈ 3 min (estimate) |
-# | `full` | 256 px, width 64 (the paper's size), batch 1, 20k steps per run | many hours | ≈ 1–2 h (estimate) |
+# | `full` | 256 px, width 64 (the paper's size), batch 1, 20k steps per run | many hours | ≈ 1 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on **real Cityscapes** label maps and street photos (37 distinct
 # frames, described below), at **128×128 px** instead of the paper's 256×256.

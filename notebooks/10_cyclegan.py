@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: 32 px, tiny networks, a few dozen steps, same code | ≈ 10 s (measured) | ≈ 30 s (estimate) |
 # | `default` | 64 px, 6 residual blocks, width 16: CycleGAN for 4,000 steps, the same without the cycle loss for 2,000 | ≈ 10 min (measured: 5.6 + 2.6 min of training) | ≈ 5 min (estimate) |
-# | `full` | the paper's networks: 256 px, 9 residual blocks, width 64, 20,000 steps | hours | ≈ 3 h (estimate) |
+# | `full` | the paper's networks: 256 px, 9 residual blocks, width 64, 20,000 steps | hours | ≈ 4 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on real data: 37 Cityscapes street scenes with their label maps
 # (8 with ground-truth labels, 30 consecutive video frames with predicted labels, one frame in both).

@@ -13,7 +13,12 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: 64×32 px, 12 frames, tiny networks, a few steps, same code | ≈ 20 s (measured: 18 s under nbval) | ≈ 30 s (estimate) |
 # | `default` | 128×64 px, the 30-frame sequence: vid2vid for 600 steps and frame-by-frame for 1,200 (about the same time), a small segmenter | ≈ 10 min (measured: 10 min for these outputs, 5.2 + 4.1 min of training) | ≈ 3 min (estimate) |
-# | `full` | 512×256 px, width 64, 6 residual blocks, 3 D scales, 20,000 steps | many hours | hours (estimate) |
+# | `full` | 512×256 px, width 64, 6 residual blocks, 3 D scales, 20,000 steps | many hours | ≈ 15 h on a T4 (estimate, counted FLOPs; ≈ 2 h on an A100): more than one Colab session, see below |
+#
+# `full` is sized for a 16 GB Colab T4: ≈ 8 GiB at its peak, counted by `benchmarks/full_mode_budget.py`.
+# It takes longer than one Colab session (at most about 12 h, often less): set `KEEP_ON_DRIVE = True` so
+# that the checkpoints outlive the runtime, and after a reset run the notebook again; every training cell
+# resumes from its last checkpoint.
 #
 # The outputs you see come from a `default` run on a **real Cityscapes video**: the 30-frame street sequence that
 # ships with NVIDIA's vid2vid code, at **128×64 px** (the paper: 2048×1024), with a 30-frame test sequence of label

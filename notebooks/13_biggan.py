@@ -13,7 +13,12 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny networks, a few dozen steps, same code | ≈ 30 s (measured) | ≈ 30 s (estimate) |
 # | `default` | BigGAN at width 8 (32 channels) on CIFAR-10, 2,400 $G$ steps at batch 32; truncation curve, EMA vs raw $G$, a batch/width sweep, a 2-process torchrun run | ≈ 11–12 min (measured: 11.3 and 12.3 min, of which 6.3–6.8 min of training)\* | ≈ 4 min (estimate) |
-# | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | hours on one GPU (estimate); or `torchrun` on several (see the end) |
+# | `full` | BigGAN-PyTorch's CIFAR width (`ch` 64, 256 channels), 50,000 steps at batch 64 | days | ≈ 14 h on a T4 (estimate, counted FLOPs; ≈ 2 h on an A100): more than one Colab session, see below; or `torchrun` on several GPUs (see the end) |
+#
+# `full` needs ≈ 2.5 GiB of GPU memory (counted by `benchmarks/full_mode_budget.py`), but on a T4 it takes
+# longer than one Colab session (at most about 12 h, often less): set `KEEP_ON_DRIVE = True` so that the
+# checkpoints outlive the runtime, and after a reset run the notebook again; every training cell resumes from its
+# last checkpoint.
 #
 # \* Measured on the machine that made these outputs, while other jobs waited for the CPU; 2-core machines differ
 # by up to 2.5×. The first run on a machine also trains the CIFAR domain classifier (about 20 s; then it is cached).

@@ -10,6 +10,12 @@ import numpy as np
 import pytest
 import torch
 
+from tests.standin_device import register
+
+# The stand-in device must exist before the first backward pass of the process: autograd sizes its per-device
+# queues once (tests/test_standin_device.py trains on it).
+register()
+
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

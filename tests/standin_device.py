@@ -17,6 +17,8 @@ loading a checkpoint's RNG states onto a GPU does.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -160,9 +162,16 @@ class StandInMode(TorchFunctionMode):
             fix = lambda i: torch.tensor(i) if isinstance(i, list) else i  # noqa: E731
             idx = tuple(fix(i) for i in idx) if isinstance(idx, tuple) else fix(idx)
             return func(first, idx, *args[2:], **kwargs)
+        gen = kwargs.get("generator")
+        if gen is not None and isinstance(first, StandInTensor) and not getattr(gen, "_standin", False):
+            raise DeviceMixError(f"{name}: a CPU torch.Generator cannot draw for a {NAME} tensor (on a GPU: 'Expected "
+                                 f"a 'cuda' device type for generator').")
+        if getattr(gen, "_standin", False) and not _is_standin(kwargs.get("device")) and not (
+                isinstance(first, StandInTensor)):
+            raise DeviceMixError(f"{name}: a {NAME} generator cannot draw on the CPU (on a GPU: 'Expected a 'cpu' "
+                                 f"device type for generator but found 'cuda''). Pass device= or use a CPU generator.")
         if _is_standin(kwargs.get("device")):
-            gen = kwargs.get("generator")
-            if gen is not None and gen.device.type == "cpu":
+            if gen is not None and not getattr(gen, "_standin", False):
                 raise DeviceMixError(f"{name}: a CPU torch.Generator cannot draw on the device (on a GPU: 'Expected "
                                      f"a 'cuda' device type for generator'). Draw on the CPU and move the result, or "
                                      f"make the generator on the device.")
@@ -171,13 +180,29 @@ class StandInMode(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
+_CPUGenerator = torch.Generator
+
+
+class StandInGenerator(_CPUGenerator):
+    """torch.Generator that also accepts device="standin": a CPU generator marked as the device's."""
+
+    def __new__(cls, device: Any = None) -> StandInGenerator:
+        return super().__new__(cls, device="cpu" if _is_standin(device) else device)
+
+    def __init__(self, device: Any = None) -> None:
+        self._standin = _is_standin(device)
+
+    @property
+    def device(self) -> torch.device:  # type: ignore[override]
+        return torch.device(NAME, 0) if self._standin else super().device
+
+
 _lib: torch.library.Library | None = None
-_mode: StandInMode | None = None
 
 
-def enable() -> torch.device:
-    """Register the stand-in device (once per process) and route torch calls through it; return the device."""
-    global _lib, _mode
+def register() -> torch.device:
+    """Register the stand-in device with torch (once per process; it cannot be undone); return the device."""
+    global _lib
     if _lib is None:
         from torch.utils.backend_registration import _setup_privateuseone_for_python_backend
 
@@ -188,7 +213,24 @@ def enable() -> torch.device:
                   "PrivateUse1")
         _lib.impl("empty_strided", lambda size, stride, dtype=None, layout=None, device=None, pin_memory=None:
                   StandInTensor(torch.empty_strided(size, stride, dtype=dtype)), "PrivateUse1")
-    if _mode is None:
-        _mode = StandInMode()
-        _mode.__enter__()
     return torch.device(NAME, 0)
+
+
+@contextmanager
+def active() -> Iterator[torch.device]:
+    """Within the block, torch calls follow the stand-in device's rules (for unit tests)."""
+    device = register()
+    torch.Generator = StandInGenerator  # type: ignore[misc]
+    try:
+        with StandInMode():
+            yield device
+    finally:
+        torch.Generator = _CPUGenerator  # type: ignore[misc]
+
+
+def enable() -> torch.device:
+    """Register the device and follow its rules for the rest of the process (a notebook kernel's first cell)."""
+    device = register()
+    torch.Generator = StandInGenerator  # type: ignore[misc]
+    StandInMode().__enter__()
+    return device

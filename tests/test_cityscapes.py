@@ -173,3 +173,86 @@ def test_fallback_and_registry(tmp_path: Path) -> None:
         load_cityscapes(tmp_path, source="real", verbose=False)
     with pytest.raises(ValueError, match="layouts"):
         load_cityscapes(tmp_path, layouts=("nope",), verbose=False)
+
+
+# --------------------------------------------------------------------------- files that do not fit: clear errors
+
+
+def half_size(a: np.ndarray) -> np.ndarray:
+    """The map at half its width and height, nearest-neighbour, as a badly exported map would be."""
+    return a[::2, ::2].copy()
+
+
+@pytest.mark.parametrize("which", ["label", "inst"])
+def test_map_of_another_size_than_its_photo_is_an_error(tmp_path: Path, which: str) -> None:
+    stem = "aachen_000001_000019"
+    std = standard_layout(tmp_path / "cs", n=2)
+    bad = std / "gtFine" / "train" / "aachen" / f"{stem}_gtFine_{'labelIds' if which == 'label' else 'instanceIds'}.png"
+    save(bad, half_size(np.asarray(Image.open(bad))))  # 8-bit L or 16-bit I;16, as the real files
+    kind = "label map" if which == "label" else "instance map"
+    with pytest.raises(DataError, match=rf"The {kind} .*{stem}_gtFine_\w+\.png is 32x16, but its photo "
+                                        rf".*{stem}_leftImg8bit\.png is 64x32\. A map must be the size of its photo"):
+        read_standard_cityscapes(std, size=16)
+
+    hd = pix2pixhd_layout(tmp_path / "hd", ["aachen_000000_000019", stem])
+    bad = next((hd / f"train_{which}").glob(f"{stem}_*.png"))
+    save(bad, half_size(np.asarray(Image.open(bad))))
+    with pytest.raises(DataError, match=rf"train_{which}/{stem}_\w+\.png is 32x16, but its photo "
+                                        rf".*train_img/{stem}_leftImg8bit\.png is 64x32"):
+        read_pix2pixhd_cityscapes(hd, size=32)
+
+
+def test_vid2vid_map_of_another_size_and_auto_does_not_fall_back(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAN_OFFLINE", "1")
+    root = tmp_path / "realdata"
+    vid = vid2vid_layout(root / "vid2vid" / "Cityscapes", n=3)
+    bad = vid / "train_A" / "seq0000" / "aachen_000000_000002_leftImg8bit.png"
+    save(bad, np.repeat(label_ids(2), 2, axis=1))  # 128x32 beside a 64x32 JPEG frame
+    message = r"label map .*train_A/seq0000/aachen_000000_000002_leftImg8bit\.png is 128x32, but its photo " \
+              r".*train_B/seq0000/aachen_000000_000002_leftImg8bit\.jpg is 64x32"
+    with pytest.raises(DataError, match=message):
+        read_vid2vid_cityscapes(vid, size=(32, 16))
+    # a damaged real file stops GAN_DATA=auto too, as every loader does: the stand-in would hide it
+    with pytest.raises(DataError, match=message):
+        load_cityscapes(root, source="auto", size=32, verbose=False)
+
+
+def test_label_ids_outside_0_33_are_an_error(tmp_path: Path) -> None:
+    stem = "aachen_000001_000019"
+    ids = label_ids(1)
+    ids[0, 0], ids[-1, -1] = 34, 200  # two stray pixels; a 32-wide resize never samples column 0
+    hd = pix2pixhd_layout(tmp_path / "hd", ["aachen_000000_000019", stem])
+    save(hd / "train_label" / f"{stem}_gtFine_labelIds.png", ids)
+    match = (r"holds label id\(s\) 34, 200 in 2 of 2,048 pixels, outside Cityscapes' labelIds 0\.\.33\. Label maps "
+             r"hold the labelIds of cityscapesScripts' labels\.py")
+    with pytest.raises(DataError, match=rf"train_label/{stem}_gtFine_labelIds\.png {match}"):
+        read_pix2pixhd_cityscapes(hd, size=32, cache_dir=tmp_path / "cache")
+    std = standard_layout(tmp_path / "cs", n=2)
+    save(std / "gtFine" / "train" / "aachen" / f"{stem}_gtFine_labelIds.png", ids)
+    with pytest.raises(DataError, match=rf"aachen/{stem}_gtFine_labelIds\.png {match}"):
+        read_standard_cityscapes(std, size=16)
+
+
+def test_a_trainids_map_is_named_as_one(tmp_path: Path) -> None:
+    stem = "aachen_000000_000019"
+    hd = pix2pixhd_layout(tmp_path / "hd", [stem])
+    train_ids = np.select([label_ids(0) == SKY, label_ids(0) == ROAD, label_ids(0) == CAR], [10, 0, 13], 2)
+    train_ids[:4] = 255  # trainIds: 0..18, and 255 for what is not scored
+    save(hd / "train_label" / f"{stem}_gtFine_labelIds.png", train_ids.astype(np.uint8))
+    with pytest.raises(DataError, match=r"holds label id\(s\) 255 in 256 of 2,048 pixels, .* looks like a "
+                                        r"trainIds map \(ids 0\.\.18, 255 = ignore\): use the \*_gtFine_labelIds"):
+        read_pix2pixhd_cityscapes(hd, size=32)
+
+
+def test_a_cache_made_before_the_id_check_is_not_reused(tmp_path: Path) -> None:
+    from gan_utils.data.images import image_files, read_resized
+
+    stem = "aachen_000000_000019"
+    hd = pix2pixhd_layout(tmp_path / "hd", [stem])
+    ids = label_ids(0)
+    ids[0, 0] = 99
+    save(hd / "train_label" / f"{stem}_gtFine_labelIds.png", ids)
+    read_resized(image_files(hd / "train_label"), (32, 32), "label", tmp_path / "cache")  # unchecked, cached
+    with pytest.raises(DataError, match="label id\\(s\\) 99 in 1 of"):
+        read_pix2pixhd_cityscapes(hd, size=32, cache_dir=tmp_path / "cache")

@@ -204,3 +204,37 @@ def test_paired_folders_with_different_counts(tmp_path: Path) -> None:
         paired_set_from_folders(label_dir, img_dir, (32, 16), "Cityscapes", label_nc=35)
     with pytest.raises(DataError, match="does not exist"):
         paired_set_from_folders(label_dir, tmp_path / "data" / "train_photos", (32, 16), "Cityscapes")
+
+
+def test_paired_maps_of_another_size_than_their_photo(tmp_path: Path) -> None:
+    img_dir, label_dir, inst_dir = cityscapes_like(tmp_path / "data")
+    bad = image_files(inst_dir)[2]
+    write(bad, label_map(32, 16).astype(np.uint16) * 1000)  # 16-bit, as the instanceIds files
+    with pytest.raises(DataError, match=r"The instance map .*train_inst/aachen_000002_000019_gtFine_instanceIds\.png "
+                                        r"is 32x16, but its photo .*train_img/aachen_000002_000019_leftImg8bit\.png "
+                                        r"is 64x32\. A map must be the size of its photo, pixel for pixel"):
+        paired_set_from_folders(label_dir, img_dir, (32, 16), "Cityscapes", label_nc=35, inst_dir=inst_dir)
+    for path in image_files(label_dir)[:2]:
+        write(path, label_map(128, 64))
+    with pytest.raises(DataError, match=r"The label map .* is 128x64, but its photo .* is 64x32 \(2 more file\(s\) "
+                                        r"differ likewise\)"):
+        paired_set_from_folders(label_dir, img_dir, (32, 16), "Cityscapes", label_nc=35, inst_dir=inst_dir)
+    # images to images (an edges -> photos set) are both resized as they are: no size rule
+    data = paired_set_from_folders(label_dir, img_dir, (32, 16), "edges", label_nc=0)
+    assert data.A.shape == (3, 3, 16, 32)
+
+
+def test_an_id_check_sees_the_full_size_map_and_keys_the_cache(tmp_path: Path) -> None:
+    path = write(tmp_path / "label.png", label_map())
+    seen: list[tuple[int, ...]] = []
+
+    def record(p: Path, ids: np.ndarray) -> None:
+        seen.append(ids.shape)
+
+    assert read_image(path, "label", (16, 8), check=record).shape == (1, 8, 16) and seen == [(32, 64)]
+    cache = tmp_path / "cache"
+    read_resized([path], (16, 8), "label", cache)
+    read_resized([path], (16, 8), "label", cache, check=record)
+    assert len(list(cache.glob("resized_label_*.npz"))) == 2 and len(seen) == 2  # checked, then cached apart
+    read_resized([path], (16, 8), "label", cache, check=record)
+    assert len(seen) == 2  # a checked stack is reused

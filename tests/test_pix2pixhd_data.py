@@ -127,3 +127,22 @@ def test_pix2pixhd_train_reader_unchanged(tmp_path: Path) -> None:
 
     hd = read_pix2pixhd_cityscapes(pix2pixhd_layout(tmp_path / "hd", ["aachen_000000_000019"]), size=(W, H))
     assert hd.inst is not None and hd.inst.max() == 26000  # gtFine instanceIds as stored
+
+
+def test_test_maps_of_two_sizes_or_foreign_ids_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAN_OFFLINE", "1")
+    root = tmp_path / "realdata"
+    hd = write_test_maps(root / "pix2pixhd" / "cityscapes", n=2)
+    stem = "frankfurt_000000_000001"
+    _, inst = two_cars()
+    save(hd / "test_inst" / f"{stem}_gtFine_instanceIds.png", inst[:, : W // 2])  # 16-bit, half as wide
+    with pytest.raises(DataError, match=rf"The instance map .*test_inst/{stem}_gtFine_instanceIds\.png is 32x32, "
+                                        rf"but its label map .*test_label/{stem}_gtFine_labelIds\.png is 64x32"):
+        load_cityscapes_label_maps(root, size=(W, H), verbose=False)  # GAN_DATA=auto: no fallback either
+    save(hd / "test_inst" / f"{stem}_gtFine_instanceIds.png", inst)
+    ids, _ = two_cars()
+    ids[5:7, 5:7] = 40
+    save(hd / "test_label" / f"{stem}_gtFine_labelIds.png", ids)
+    with pytest.raises(DataError, match=rf"test_label/{stem}_gtFine_labelIds\.png holds label id\(s\) 40 in 4 of "
+                                        r"2,048 pixels, outside Cityscapes' labelIds 0\.\.33"):
+        load_cityscapes_label_maps(root, size=(W, H), verbose=False)

@@ -105,3 +105,35 @@ def test_moving_shapes_flow_explains_the_frame_differences() -> None:
         for k in clip.inst[t + 1].unique().tolist():
             f = clip.flow[t][:, clip.inst[t + 1, 0] == k]
             assert torch.allclose(f, f[:, :1].expand_as(f))
+
+
+def test_frames_of_another_size_or_foreign_ids_are_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAN_OFFLINE", "1")
+    root = tmp_path / "vid2vid" / "Cityscapes"
+    write_sequence(root, "train", "seq0000", 3)
+    stem = "seq0000_000000_000001_leftImg8bit"
+    Image.fromarray(np.full((8, 16), 255, np.uint8)).save(root / "train_inst" / "seq0000" / f"{stem}.png")
+    with pytest.raises(DataError, match=rf"The instance map .*train_inst/seq0000/{stem}\.png is 16x8, but its photo "
+                                        rf".*train_B/seq0000/{stem}\.png is 32x16\. A map must be the size"):
+        read_vid2vid_sequences(root, "train", size=(16, 8))
+    with pytest.raises(DataError, match="is 16x8, but its photo"):
+        load_video(tmp_path, source="auto", size=(16, 8), n_frames=3, verbose=False)  # no fallback to shapes
+    test = tmp_path / "test_only"
+    write_sequence(test, "test", "city_00", 2, photos=False)  # no frames: the label map is the reference
+    Image.fromarray(np.zeros((16, 40), np.uint8)).save(test / "test_inst" / "city_00" / "city_00_000000_000000_"
+                                                                                        "leftImg8bit.png")
+    with pytest.raises(DataError, match=r"instance map .* is 40x16, but its label map .* is 32x16"):
+        read_vid2vid_sequences(test, "test", size=(16, 8))
+
+
+def test_label_ids_beyond_cityscapes_are_an_error_unless_raw(tmp_path: Path) -> None:
+    write_sequence(tmp_path, "train", "seq0000", 2)
+    stem = "seq0000_000000_000001_leftImg8bit"
+    ids = np.full((16, 32), 7, np.uint8)
+    ids[:, 20:] = 150  # a user's own class ids, not Cityscapes labelIds
+    Image.fromarray(ids).save(tmp_path / "train_A" / "seq0000" / f"{stem}.png")
+    with pytest.raises(DataError, match=rf"train_A/seq0000/{stem}\.png holds label id\(s\) 150 in 192 of 512 "
+                                        r"pixels, outside Cityscapes' labelIds 0\.\.33"):
+        read_vid2vid_sequences(tmp_path, "train", size=(16, 8))
+    raw = read_vid2vid_sequences(tmp_path, "train", size=(16, 8), labels="raw")  # what labels="raw" is for
+    assert raw.label_nc == 151

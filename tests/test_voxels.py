@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -166,3 +167,38 @@ def test_download_is_checksum_verified(tmp_path: Path) -> None:
     if real.exists():
         assert download_modelnet10(tmp_path, ("chair",), opener=lambda url: open(real, "rb")) is None
         assert (tmp_path / "modelnet10" / "chair.npy.gz").read_bytes() == real.read_bytes()
+
+
+@pytest.mark.parametrize("shape", [(5, 7, 3), (2, 1, 8, 8, 4), (3, 8, 8, 6)])
+def test_grids_that_are_not_cubes_are_an_error(tmp_path: Path, shape: tuple[int, ...]) -> None:
+    path = tmp_path / "chair.npy.gz"
+    with gzip.open(path, "wb") as f:  # as the ModelNet10 class files are stored
+        np.save(f, np.zeros(shape))
+    d, h, w = shape[-3:]
+    with pytest.raises(DataError, match=rf"chair\.npy\.gz holds an array of shape {re.escape(str(shape))}, read as "
+                                        rf"grids of {d}x{h}x{w} voxels: not cubes"):
+        read_voxel_array(path)
+    np.save(tmp_path / "table.npy", np.ones(shape, bool))
+    with pytest.raises(DataError, match=r"table\.npy holds an array of shape .* not cubes"):
+        read_voxel_array(tmp_path / "table.npy")
+
+
+def test_a_binvox_that_is_not_a_cube_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "lamp").mkdir()
+    (tmp_path / "lamp" / "0001.binvox").write_bytes(HEADER.replace(b"2 2 2", b"4 4 2") + _rle(np.ones(32, np.uint8)))
+    with pytest.raises(DataError, match=r"0001\.binvox holds an array of shape \(4, 2, 4\), read as grids of 4x2x4"):
+        read_voxel_folder(tmp_path, size=8)
+
+
+def test_a_damaged_modelnet10_file_stops_auto_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAN_OFFLINE", "1")  # without the check, auto would try the download, then the stand-in
+    (tmp_path / "modelnet10").mkdir()
+    with gzip.open(tmp_path / "modelnet10" / "chair.npy.gz", "wb") as f:
+        np.save(f, np.zeros((5, 7, 3)))
+    for source in ("auto", "real"):
+        with pytest.raises(DataError, match=r"modelnet10/chair\.npy\.gz holds an array of shape \(5, 7, 3\)"):
+            load_dataset("modelnet10", root=tmp_path, source=source, verbose=False)
+    # a class file that is simply not there still falls back under auto (with the reason in the banner)
+    syn = load_dataset("modelnet10", root=tmp_path, source="auto", classes=("monitor",), n_synthetic=4,
+                       verbose=False)
+    assert not syn.is_real and "no network" in syn.description

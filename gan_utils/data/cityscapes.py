@@ -11,7 +11,9 @@ Layouts read (each under the data root, or the root itself):
 
 The 34 label ids are collapsed to the 9 classes below (Cityscapes' 7 categories, void, and sidewalk split off
 from road), which a small segmenter can learn from a few dozen photos. Maps are resized nearest-neighbour,
-photos bicubic, once, into the resize cache. pix2pixHD's test maps come without photos (`LabelMaps`).
+photos bicubic, once, into the resize cache. pix2pixHD's test maps come without photos (`LabelMaps`). A label or
+instance map whose size differs from its photo's, or a label map with ids outside 0..33, is a DataError that
+names the file, in every layout (it would otherwise be stretched, or its ids read as void).
 
 The full data set needs a registration at cityscapes-dataset.com, so it is never downloaded. What is downloaded,
 when no layout is on disk, are NVIDIA's example files in the pix2pixHD and vid2vid layouts (204 files, 28 MiB,
@@ -28,16 +30,16 @@ import numpy as np
 import torch
 
 from gan_utils.data.base import DataError, Provenance, check_source, load_with_fallback
-from gan_utils.data.images import image_files, read_resized
+from gan_utils.data.images import check_same_size, image_files, read_resized
 from gan_utils.data.nvidia_examples import EXAMPLE_SETS, download_nvidia_examples
 from gan_utils.data.pairs import LabelledPairs, Size, colorize, ids_from_colors, read_side_by_side, square
 from gan_utils.runtime import shown_path
 
 __all__ = [
-    "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "ID_COLORS", "ID_NAMES", "ID_TO_CLASS", "VOID", "LabelMaps",
-    "collapse_ids", "collapse_instances", "find_cityscapes", "load_cityscapes", "load_cityscapes_label_maps",
-    "merge_duplicate_frames", "read_pix2pix_cityscapes", "read_pix2pixhd_cityscapes", "read_pix2pixhd_label_maps",
-    "read_standard_cityscapes", "read_vid2vid_cityscapes", "vid2vid_instance_ids",
+    "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "ID_COLORS", "ID_NAMES", "ID_TO_CLASS", "N_IDS", "VOID", "LabelMaps",
+    "check_label_ids", "collapse_ids", "collapse_instances", "find_cityscapes", "load_cityscapes",
+    "load_cityscapes_label_maps", "merge_duplicate_frames", "read_pix2pix_cityscapes", "read_pix2pixhd_cityscapes",
+    "read_pix2pixhd_label_maps", "read_standard_cityscapes", "read_vid2vid_cityscapes", "vid2vid_instance_ids",
 ]  # fmt: skip
 
 # Cityscapes' labelIds 0..33 with their official colours (cityscapesScripts, helpers/labels.py).
@@ -54,6 +56,7 @@ _LABELS: tuple[tuple[str, tuple[int, int, int]], ...] = (
     ("trailer", (0, 0, 110)), ("train", (0, 80, 100)), ("motorcycle", (0, 0, 230)), ("bicycle", (119, 11, 32)),
 )  # fmt: skip
 ID_NAMES: tuple[str, ...] = tuple(name for name, _ in _LABELS)
+N_IDS = len(_LABELS)  # 34: the label maps hold ids 0..33, and the readers refuse any other
 ID_COLORS = torch.tensor([c for _, c in _LABELS], dtype=torch.uint8)  # (34, 3)
 
 # The collapsed classes, each drawn in the official colour of its main label.
@@ -75,7 +78,7 @@ _GROUPS = {  # collapsed class: the labelIds it takes in
     7: (24, 25),  # person, rider (category "human")
     8: (26, 27, 28, 29, 30, 31, 32, 33),  # car, truck, bus, caravan, trailer, train, motorcycle, bicycle
 }
-ID_TO_CLASS = np.zeros(256, np.uint8)  # any id not listed (e.g. 255) is void
+ID_TO_CLASS = np.zeros(256, np.uint8)  # defined for every uint8 so any tensor collapses; the readers allow 0..33
 for _c, _ids in _GROUPS.items():
     ID_TO_CLASS[list(_ids)] = _c
 
@@ -91,6 +94,34 @@ def collapse_ids(ids: np.ndarray | torch.Tensor) -> torch.Tensor:
     """Cityscapes labelIds (uint8, any shape) as the 9 collapsed classes of CITYSCAPES_CLASSES (uint8)."""
     ids = torch.as_tensor(ids)
     return torch.from_numpy(ID_TO_CLASS).to(ids.device)[ids.long()]
+
+
+def check_label_ids(path: Path, ids: np.ndarray) -> None:
+    """Refuse a label map with ids outside Cityscapes' labelIds 0..33, naming the file and the ids."""
+    bad = (ids < 0) | (ids >= N_IDS)
+    if not bad.any():
+        return
+    found = np.unique(ids[bad])
+    listed = ", ".join(str(v) for v in found[:8]) + (", ..." if len(found) > 8 else "")
+    ok = ids[~bad]
+    if 255 in found and (ok.size == 0 or ok.max() <= 18):
+        hint = ("It looks like a trainIds map (ids 0..18, 255 = ignore): use the *_gtFine_labelIds.png files, "
+                "whose ids are the labelIds of cityscapesScripts' labels.py.")
+    else:
+        hint = ("Label maps hold the labelIds of cityscapesScripts' labels.py, one channel: use the "
+                "*_gtFine_labelIds.png files (not the colour, trainIds or instanceIds maps), or replace or remove "
+                "this file.")
+    raise DataError(f"{shown_path(path)} holds label id(s) {listed} in {int(bad.sum()):,} of {ids.size:,} pixels, "
+                    f"outside Cityscapes' labelIds 0..{N_IDS - 1}. {hint}")
+
+
+def _read_frames(photos: list[Path], labels: list[Path], inst: list[Path] | None, size: tuple[int, int],
+                 cache_dir: str | Path | None) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Photos, labelIds and instance ids of matched frames, once each frame's files are known to agree in size."""
+    check_same_size({"photo": photos, "label map": labels, **({"instance map": inst} if inst is not None else {})})
+    x = read_resized(photos, size, "photo", cache_dir)
+    ids = read_resized(labels, size, "label", cache_dir, check=check_label_ids)
+    return x, ids, None if inst is None else read_resized(inst, size, "instance", cache_dir)
 
 
 def _pairs(photos: np.ndarray, ids: np.ndarray, inst: np.ndarray | None, description: str, group: str,
@@ -127,11 +158,9 @@ def read_standard_cityscapes(root: str | Path, split: str = "train", size: Size 
                         "leftImg8bit_trainvaltest.zip and gtFine_trainvaltest.zip into one folder.")
     labels = _match(photos, sorted(gt_dir.glob("*/*_gtFine_labelIds.png")), "gtFine labelIds map", gt_dir)
     inst_files = sorted(gt_dir.glob("*/*_gtFine_instanceIds.png")) if instances else []
-    x = read_resized(photos, size, "photo", cache_dir)
-    ids = read_resized(labels, size, "label", cache_dir)
-    inst = read_resized(_match(photos, inst_files, "instanceIds map", gt_dir), size, "instance",
-                        cache_dir) if inst_files else None
-    return _pairs(x, ids, inst, f"{len(photos)} Cityscapes {split} frames from {shown_path(root)} (gtFine labels)",
+    inst = _match(photos, inst_files, "instanceIds map", gt_dir) if inst_files else None
+    x, ids, inst_ids = _read_frames(photos, labels, inst, size, cache_dir)
+    return _pairs(x, ids, inst_ids, f"{len(photos)} Cityscapes {split} frames from {shown_path(root)} (gtFine labels)",
                   f"cityscapes/{split}", [-1] * len(photos), [_stem(p) for p in photos], device)
 
 
@@ -143,12 +172,9 @@ def read_pix2pixhd_cityscapes(folder: str | Path, split: str = "train", size: Si
     photos = image_files(folder / f"{split}_img")
     labels = _match(photos, image_files(folder / f"{split}_label"), "label map", folder / f"{split}_label")
     inst_dir = folder / f"{split}_inst"
-    inst = None
-    if inst_dir.is_dir():
-        inst = read_resized(_match(photos, image_files(inst_dir), "instance map", inst_dir), size, "instance",
-                            cache_dir)
-    x, ids = read_resized(photos, size, "photo", cache_dir), read_resized(labels, size, "label", cache_dir)
-    return _pairs(x, ids, inst, f"{len(photos)} frames with ground-truth labels ({shown_path(folder)})",
+    inst = _match(photos, image_files(inst_dir), "instance map", inst_dir) if inst_dir.is_dir() else None
+    x, ids, inst_ids = _read_frames(photos, labels, inst, size, cache_dir)
+    return _pairs(x, ids, inst_ids, f"{len(photos)} frames with ground-truth labels ({shown_path(folder)})",
                   f"pix2pixhd/{split}", [-1] * len(photos), [_stem(p) for p in photos], device)
 
 
@@ -171,14 +197,11 @@ def read_vid2vid_cityscapes(folder: str | Path, split: str = "train", size: Size
         photos = image_files(seq)
         label_dir, inst_dir = folder / f"{split}_A" / seq.name, folder / f"{split}_inst" / seq.name
         labels = _match(photos, image_files(label_dir), "label map", label_dir)
-        inst = None
-        if inst_dir.is_dir():
-            inst = read_resized(_match(photos, image_files(inst_dir), "instance map", inst_dir), size, "instance",
-                                cache_dir)
-        x, ids = read_resized(photos, size, "photo", cache_dir), read_resized(labels, size, "label", cache_dir)
-        if inst is not None:
-            inst = vid2vid_instance_ids(inst, ids)
-        part = _pairs(x, ids, inst, f"{len(photos)} consecutive frames with predicted labels "
+        inst = _match(photos, image_files(inst_dir), "instance map", inst_dir) if inst_dir.is_dir() else None
+        x, ids, inst_ids = _read_frames(photos, labels, inst, size, cache_dir)
+        if inst_ids is not None:
+            inst_ids = vid2vid_instance_ids(inst_ids, ids)
+        part = _pairs(x, ids, inst_ids, f"{len(photos)} consecutive frames with predicted labels "
                       f"({seq.name})", f"vid2vid/{seq.name}", list(range(len(photos))),
                       [_stem(p) for p in photos], device)
         out = part if out is None else out.concat(part)
@@ -236,7 +259,8 @@ def read_pix2pixhd_label_maps(folder: str | Path, split: str = "test", size: Siz
     labels = image_files(folder / f"{split}_label")
     inst_dir = folder / f"{split}_inst"
     inst_files = _match(labels, image_files(inst_dir), "instance map", inst_dir)
-    ids = read_resized(labels, size, "label", cache_dir)
+    check_same_size({"label map": labels, "instance map": inst_files})
+    ids = read_resized(labels, size, "label", cache_dir, check=check_label_ids)
     inst = read_resized(inst_files, size, "instance", cache_dir)
     return LabelMaps(collapse_ids(ids).to(device), torch.from_numpy(inst).to(device), "Cityscapes", "real",
                      f"{len(labels)} {split} label maps with ground-truth instances ({shown_path(folder)})",

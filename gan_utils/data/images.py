@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,8 @@ from gan_utils.data.base import DataError, cached_arrays
 from gan_utils.data.sets import PairedSet
 from gan_utils.runtime import shown_path
 
-__all__ = ["IMAGE_SUFFIXES", "KINDS", "image_files", "paired_set_from_folders", "read_image", "read_resized"]
+__all__ = ["IMAGE_SUFFIXES", "KINDS", "check_same_size", "image_files", "image_size", "paired_set_from_folders",
+           "read_image", "read_resized"]
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 # What a file holds, which sets how it is decoded and resized, and the array it becomes (C, dtype).
@@ -31,6 +32,8 @@ KINDS: dict[str, tuple[int, np.dtype]] = {
 }
 # Part of every cache key: bump when the decoding or resizing changes, so stale caches are not reused.
 VERSION = 1
+# A check of one map's ids at full size, before resizing: check(path, ids (H, W)) raises DataError if they are wrong.
+IdCheck = Callable[[Path, np.ndarray], None]
 
 
 def image_files(folder: str | Path, suffixes: Sequence[str] = IMAGE_SUFFIXES) -> list[Path]:
@@ -52,6 +55,40 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"kind={kind!r}; use one of {list(KINDS)}.")
 
 
+def image_size(path: str | Path) -> tuple[int, int]:
+    """The (width, height) of an image file, from its header (the pixels are not decoded)."""
+    path = Path(path)
+    try:
+        with Image.open(path) as im:
+            return im.size
+    except (OSError, ValueError, SyntaxError) as e:
+        raise DataError(f"{shown_path(path)} could not be read as an image ({e}). Delete or replace it.") from e
+
+
+def check_same_size(files: Mapping[str, Sequence[Path]]) -> None:
+    """Refuse maps whose size differs from their photo's: {"photo": [...], "label map": [...], ...}, matched by index.
+
+    A map is resized with its photo, so one of another size would be stretched onto it and its labels would
+    land on the wrong pixels; the error names both files and both sizes.
+    """
+    (ref_what, refs), *others = files.items()
+    bad: list[str] = []
+    for what, paths in others:
+        if len(paths) != len(refs):
+            raise ValueError(f"{len(refs)} {ref_what} files but {len(paths)} {what} files; match them first.")
+        for ref, path in zip(refs, paths, strict=True):
+            (rw, rh), (w, h) = image_size(ref), image_size(path)
+            if (w, h) != (rw, rh):
+                bad.append(f"the {what} {shown_path(path)} is {w}x{h}, but its {ref_what} {shown_path(ref)} is "
+                           f"{rw}x{rh}")
+    if bad:
+        more = f" ({len(bad) - 1} more file(s) differ likewise)" if len(bad) > 1 else ""
+        raise DataError(f"{bad[0][0].upper()}{bad[0][1:]}{more}. A map must be the size of its {ref_what}, pixel "
+                        f"for pixel, or it would be stretched and its ids would land on the wrong pixels. Replace "
+                        f"it with the map made for that {ref_what}, or resize both the same way beforehand (the "
+                        "map nearest-neighbour).")
+
+
 def _nearest(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """`a` (H, W) resampled to size (W, H) by picking the source pixel under each target pixel's centre."""
     (w, h), (src_h, src_w) = size, a.shape
@@ -60,8 +97,12 @@ def _nearest(a: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return a[rows[:, None], cols[None, :]]
 
 
-def read_image(path: str | Path, kind: str, size: tuple[int, int] | None = None) -> np.ndarray:
-    """One image file as an array (C, H, W) of `kind` ("photo", "label" or "instance"), resized to size (W, H)."""
+def read_image(path: str | Path, kind: str, size: tuple[int, int] | None = None,
+               check: IdCheck | None = None) -> np.ndarray:
+    """One image file as an array (C, H, W) of `kind` ("photo", "label" or "instance"), resized to size (W, H).
+
+    `check(path, ids)` vets a map's ids at full size, before resizing could hide a stray one.
+    """
     _check_kind(kind)
     path = Path(path)
     size = None if size is None else (int(size[0]), int(size[1]))
@@ -82,6 +123,8 @@ def read_image(path: str | Path, kind: str, size: tuple[int, int] | None = None)
         raise DataError(f"{shown_path(path)} could not be read as an image ({e}). Delete or replace it.") from e
     if not (np.issubdtype(ids.dtype, np.integer) or ids.dtype == np.bool_):
         raise DataError(f"{shown_path(path)} holds {ids.dtype} values, but {kind} maps hold integer ids.")
+    if check is not None:
+        check(path, ids)
     if size is not None and ids.shape[::-1] != size:
         ids = _nearest(ids, size)
     dtype = KINDS[kind][1]
@@ -92,7 +135,7 @@ def read_image(path: str | Path, kind: str, size: tuple[int, int] | None = None)
     return ids.astype(dtype)[None]  # (1, H, W)
 
 
-def _cache_key(files: Sequence[Path], size: tuple[int, int], kind: str) -> str:
+def _cache_key(files: Sequence[Path], size: tuple[int, int], kind: str, check: IdCheck | None = None) -> str:
     entries = []
     for path in files:
         try:
@@ -100,17 +143,21 @@ def _cache_key(files: Sequence[Path], size: tuple[int, int], kind: str) -> str:
         except OSError as e:
             raise DataError(f"{shown_path(path)} could not be read ({e}). Check that the file is there.") from e
         entries.append([str(path.resolve()), st.st_size, st.st_mtime_ns])
-    blob = json.dumps([VERSION, kind, list(size), entries]).encode()
+    key: list[object] = [VERSION, kind, list(size), entries]
+    if check is not None:  # a stack cached without the check must not pass for a checked one
+        key.append(f"{check.__module__}.{check.__qualname__}")
+    blob = json.dumps(key).encode()
     return hashlib.sha256(blob).hexdigest()[:16]
 
 
 def read_resized(files: Sequence[str | Path], size: tuple[int, int], kind: str,
-                 cache_dir: str | Path | None = None) -> np.ndarray:
+                 cache_dir: str | Path | None = None, check: IdCheck | None = None) -> np.ndarray:
     """Images resized to size (W, H), stacked as (N, C, H, W), read once and then from a cache in `cache_dir`.
 
     `kind` is "photo" (RGB uint8, bicubic), "label" (uint8 ids, nearest) or "instance" (int32 ids, nearest).
     The cache is keyed by the files' paths, sizes and modification times and the target size, so a changed
-    file is read again; without `cache_dir`, every call reads the files.
+    file is read again; without `cache_dir`, every call reads the files. `check(path, ids)` vets each map's
+    ids at full size (see `read_image`); a stack cached without it is not reused.
     """
     _check_kind(kind)
     files = [Path(f) for f in files]
@@ -123,7 +170,7 @@ def read_resized(files: Sequence[str | Path], size: tuple[int, int], kind: str,
     def read() -> dict[str, np.ndarray]:
         out = np.empty(shape, dtype)  # filled in place: one copy of the stack in memory, not two
         for i, path in enumerate(files):
-            out[i] = read_image(path, kind, (w, h))
+            out[i] = read_image(path, kind, (w, h), check)
         return {"x": out}
 
     def valid(arrays: dict[str, np.ndarray]) -> bool:
@@ -131,7 +178,7 @@ def read_resized(files: Sequence[str | Path], size: tuple[int, int], kind: str,
 
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"resized_{kind}_{w}x{h}_{len(files)}_{_cache_key(files, size, kind)}.npz"
+        path = Path(cache_dir) / f"resized_{kind}_{w}x{h}_{len(files)}_{_cache_key(files, size, kind, check)}.npz"
     return cached_arrays(path, read, valid)["x"]
 
 
@@ -142,7 +189,7 @@ def paired_set_from_folders(a_dir: str | Path, b_dir: str | Path, size: tuple[in
     """A PairedSet from a folder of inputs A and one of targets B (and instance maps), paired in sorted order.
 
     A holds label maps when `label_nc` > 0 (pix2pixHD's train_label), else images. Every file is resized to
-    size (W, H) once and cached in `cache_dir`.
+    size (W, H) once and cached in `cache_dir`. Label and instance maps must be the size of their target photo.
     """
     folders = {"A": Path(a_dir), "B": Path(b_dir)}
     if inst_dir is not None:
@@ -154,6 +201,11 @@ def paired_set_from_folders(a_dir: str | Path, b_dir: str | Path, size: tuple[in
         raise DataError(f"The pair folders hold different numbers of images ({found}). Pairs are matched in "
                         "sorted name order, so each folder needs exactly one file per pair: add the missing files "
                         "or remove the extra ones.")
+    maps = {"label map": files["A"]} if label_nc else {}
+    if inst_dir is not None:
+        maps["instance map"] = files["instance maps"]
+    if maps:
+        check_same_size({"photo": files["B"], **maps})
     a = read_resized(files["A"], size, "label" if label_nc else "photo", cache_dir)
     b = read_resized(files["B"], size, "photo", cache_dir)
     inst = None

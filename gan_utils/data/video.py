@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from gan_utils.data.base import DataError, check_source, load_with_fallback
-from gan_utils.data.cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, collapse_ids
-from gan_utils.data.images import image_files, read_resized
+from gan_utils.data.cityscapes import CITYSCAPES_CLASSES, CITYSCAPES_PALETTE, check_label_ids, collapse_ids
+from gan_utils.data.images import check_same_size, image_files, read_resized
 from gan_utils.data.nvidia_examples import download_nvidia_examples
 from gan_utils.data.pairs import colorize
 from gan_utils.data.sets import ClipSet
@@ -93,8 +93,9 @@ def read_vid2vid_sequences(folder: str | Path, split: str = "train", size: tuple
                            device: str | torch.device = "cpu", labels: str = "cityscapes") -> VideoClips:
     """Every sequence in vid2vid's layout under `folder`, resized to size (W, H), first `n_frames` frames of each.
 
-    `labels="cityscapes"` collapses Cityscapes labelIds to the 9 classes of gan_utils.data.cityscapes;
-    `labels="raw"` keeps the ids as they are (a user's own label maps, classes named by number).
+    `labels="cityscapes"` collapses Cityscapes labelIds to the 9 classes of gan_utils.data.cityscapes (ids
+    outside 0..33 are an error); `labels="raw"` keeps the ids as they are (a user's own label maps, classes
+    named by number). Each frame's label map, photo and instance map must have one size.
     """
     if labels not in ("cityscapes", "raw"):
         raise ValueError(f"labels={labels!r}; use 'cityscapes' or 'raw'.")
@@ -121,7 +122,11 @@ def read_vid2vid_sequences(folder: str | Path, split: str = "train", size: tuple
         if counts["A"] < k:
             raise DataError(f"Sequence {seq.name} has {counts['A']} frames, fewer than n_frames={k}. Lower n_frames "
                             "or add frames.")
-        maps.append(read_resized(files["A"][:k], size, "label", cache_dir))
+        order = ("B", "A", "inst") if has_b else ("A", "inst")  # the photo, where there is one, is the reference
+        what = {"A": "label map", "B": "photo", "inst": "instance map"}
+        check_same_size({what[key]: files[key][:k] for key in order if key in files})
+        check = check_label_ids if labels == "cityscapes" else None
+        maps.append(read_resized(files["A"][:k], size, "label", cache_dir, check=check))
         if has_b:
             photos.append(read_resized(files["B"][:k], size, "photo", cache_dir))
         if has_inst:

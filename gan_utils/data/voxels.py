@@ -90,9 +90,9 @@ def read_binvox(path: str | Path) -> tuple[np.ndarray, BinvoxHeader]:
 def read_voxel_array(path: str | Path, key: str | None = None, threshold: float | None = None) -> np.ndarray:
     """Occupancy grids from a .npy, .npy.gz or .npz file as uint8 {0, 1}, shape (N, D, H, W).
 
-    One grid (D, H, W) and a channel axis (N, 1, D, H, W) are accepted too. Values must be 0/1 (any dtype)
-    unless `threshold` is given, which marks values above it as occupied. In an .npz, `key` names the array
-    (default: "voxels", or the only array in the file).
+    One grid (D, H, W) and a channel axis (N, 1, D, H, W) are accepted too. The grids must be cubes (D = H = W).
+    Values must be 0/1 (any dtype) unless `threshold` is given, which marks values above it as occupied. In an
+    .npz, `key` names the array (default: "voxels", or the only array in the file).
     """
     path = Path(path)
     name = path.name.lower()
@@ -114,19 +114,30 @@ def read_voxel_array(path: str | Path, key: str | None = None, threshold: float 
     except (OSError, ValueError, EOFError) as e:
         raise DataError(f"Could not read {shown_path(path)} as a numpy array ({e}); the file is damaged or not "
                         "a numpy file.") from e
+    shape = a.shape
     if a.ndim == 5 and a.shape[1] == 1:
         a = a[:, 0]
     elif a.ndim == 3:
         a = a[None]
     if a.ndim != 4:
-        raise DataError(f"{shown_path(path)} holds an array of shape {a.shape}; expected occupancy grids "
+        raise DataError(f"{shown_path(path)} holds an array of shape {shape}; expected occupancy grids "
                         "(N, D, H, W), (N, 1, D, H, W) or one grid (D, H, W).")
+    _check_cubic(a, path, shape)
     if threshold is not None:
         return (a > threshold).astype(np.uint8)
     if a.dtype != bool and a.size and not np.isin(a, (0, 1)).all():
         raise DataError(f"{shown_path(path)} holds values other than 0 and 1 (min {a.min()}, max {a.max()}); "
                         "pass threshold=0.5 to read it as occupancy.")
     return a.astype(np.uint8)
+
+
+def _check_cubic(grids: np.ndarray, path: Path, shape: tuple[int, ...]) -> None:
+    """Refuse grids (N, D, H, W) that are not cubes, naming the file and the shape it holds."""
+    d, h, w = grids.shape[1:]
+    if not d == h == w:
+        raise DataError(f"{shown_path(path)} holds an array of shape {shape}, read as grids of {d}x{h}x{w} voxels: "
+                        "not cubes. 3D-GAN's grids are cubes, saved as (N, S, S, S) (e.g. 32^3 or 64^3; binvox -d 32 "
+                        "makes 32^3): voxelise the shapes again, or remove the file.")
 
 
 def drop_empty(grids: np.ndarray, what: str = "grids", verbose: bool = True) -> np.ndarray:
@@ -172,7 +183,9 @@ def resample(grids: torch.Tensor | np.ndarray, size: int, mode: str = "max") -> 
 
 def _read_any(path: Path, threshold: float | None) -> np.ndarray:
     if path.name.lower().endswith(".binvox"):
-        return read_binvox(path)[0][None].astype(np.uint8)
+        grid = read_binvox(path)[0][None].astype(np.uint8)
+        _check_cubic(grid, path, grid.shape[1:])
+        return grid
     return read_voxel_array(path, threshold=threshold)
 
 
@@ -188,6 +201,18 @@ def _voxel_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name.lower().endswith(_SUFFIXES))
 
 
+def _class_files(folder: Path) -> dict[str, list[Path]]:
+    """Class name -> its voxel files: `<class>.npy.gz` (etc.) in `folder`, and the files of each `<class>/`."""
+    found: dict[str, list[Path]] = {}
+    for p in _voxel_files(folder):
+        found.setdefault(_class_of(p), []).append(p)
+    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        files = _voxel_files(d)
+        if files:
+            found.setdefault(d.name, []).extend(files)
+    return found
+
+
 def read_voxel_folder(folder: str | Path, size: int = 32, classes: tuple[str, ...] | None = None,
                       threshold: float | None = None, verbose: bool = True
                       ) -> tuple[torch.Tensor, torch.Tensor, tuple[str, ...]]:
@@ -201,13 +226,7 @@ def read_voxel_folder(folder: str | Path, size: int = 32, classes: tuple[str, ..
     if not folder.is_dir():
         raise DataError(f"{shown_path(folder)} is not a folder; put one voxel file per class there "
                         "(chair.npy.gz, ...) or one subfolder per class of .binvox/.npy files.")
-    found: dict[str, list[Path]] = {}
-    for p in _voxel_files(folder):
-        found.setdefault(_class_of(p), []).append(p)
-    for d in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        files = _voxel_files(d)
-        if files:
-            found.setdefault(d.name, []).extend(files)
+    found = _class_files(folder)
     if not found:
         raise DataError(f"No voxel files (.binvox, .npy, .npy.gz, .npz) in {shown_path(folder)} or its subfolders.")
     names = tuple(classes) if classes is not None else tuple(sorted(found))
@@ -217,11 +236,7 @@ def read_voxel_folder(folder: str | Path, size: int = 32, classes: tuple[str, ..
                         f"{sorted(found)}.")
     grids, labels = [], []
     for label, c in enumerate(names):
-        arrays = [_read_any(p, threshold) for p in found[c]]
-        shapes = {a.shape[1:] for a in arrays}
-        if any(len(set(s)) != 1 for s in shapes):
-            raise DataError(f"class {c!r} in {shown_path(folder)} holds non-cubic grids {sorted(shapes)}; "
-                            "voxelise to a cube (binvox -d 32 or -d 64).")
+        arrays = [_read_any(p, threshold) for p in found[c]]  # each a stack of cubes, or a DataError
         a = np.concatenate([resample(a, size).numpy() for a in arrays])
         a = drop_empty(a, f"{c} ({shown_path(folder)})", verbose)
         grids.append(torch.from_numpy(a))
@@ -268,14 +283,15 @@ def load_modelnet10(root: str | Path, source: str = "auto", device: str | torch.
     folder = Path(root) / "modelnet10"
 
     def read_real() -> VoxelSet | None:
-        if not folder.is_dir() or not _voxel_files(folder) and not any(p.is_dir() for p in folder.iterdir()):
+        found = _class_files(folder) if folder.is_dir() else {}
+        if not found:
             return None
-        try:
-            x, y, names = read_voxel_folder(folder, size, classes, verbose=verbose)
-        except DataError:
-            if classes is not None and all(f"{c}.npy.gz" in MODELNET10_FILES for c in classes):
-                return None  # some class files are missing: let the download fetch them
-            raise
+        absent = [c for c in classes or () if c not in found]
+        if absent and all(f"{c}.npy.gz" in MODELNET10_FILES for c in classes or ()):
+            return None  # some class files are missing: let the download fetch them
+        # Files that are there but damaged (not 0/1, not cubes, unreadable) stop with their DataError, in every
+        # mode, as in every loader: falling back would hide them.
+        x, y, names = read_voxel_folder(folder, size, classes, verbose=verbose)
         counts = ", ".join(f"{int((y == i).sum())} {c}" for i, c in enumerate(names))
         return VoxelSet(x.to(device), y.to(device), "ModelNet10", "real",
                         f"ModelNet10 train-split voxels ({counts}) from {shown_path(folder)}, at {size}^3", names)

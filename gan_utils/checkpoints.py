@@ -45,8 +45,7 @@ def has_checkpoint(path: str | Path) -> bool:
 def load_module(path: str | Path, key: str, module: nn.Module) -> TrainedFor:
     """Load model `key` (e.g. "G") of the training checkpoint at `path` into `module`; return its training length."""
     file = checkpoint_path(path)
-    device = next(module.parameters()).device
-    state = load_safe(file, map_location=device)
+    state = load_safe(file)  # on the CPU: load_state_dict then copies the weights to the module's device
     models = state.get("models", {}) if isinstance(state, dict) else {}
     if key not in models:
         raise KeyError(f"The checkpoint {file} holds the models {sorted(models)}, not {key!r}. Pass one of those.")
@@ -88,7 +87,9 @@ def _umask() -> int:
 
 
 def load_safe(path: str | Path, map_location: str | torch.device | None = "cpu") -> dict[str, Any]:
-    """Load a checkpoint with weights_only=True (no pickled code runs), with a clear error if it is unusable."""
+    """Load a checkpoint to the CPU with weights_only=True (no pickled code runs), with a clear error if unusable."""
+    # The CPU, not the model's device: RNG states must be CPU tensors, a checkpoint written on CUDA then opens on a
+    # Mac (MPS has no float64), and load_state_dict places each weight on its model's device anyway.
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"No checkpoint at {path}. Run the notebook (or training cell) that writes it first.")
@@ -115,16 +116,18 @@ def rng_state(generators: dict[str, torch.Generator] | None = None) -> dict[str,
 
 
 def set_rng_state(state: dict[str, Any], generators: dict[str, torch.Generator] | None = None) -> None:
-    """Restore what rng_state captured."""
+    """Restore what rng_state captured, from CPU tensors or from a checkpoint that was mapped to a device."""
+    # Every RNG setter, CUDA's included, takes a CPU ByteTensor, and numpy needs host memory.
     random.setstate(_as_tuple(state["python"]))
     kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
+    np.random.set_state((kind, keys.cpu().numpy().astype(np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"].cpu())
     if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
+        # a run saved on more GPUs than this machine has restores the ones that are here
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda"][:torch.cuda.device_count()]])
     for k, g in (generators or {}).items():
         if k in state["generators"]:
-            g.set_state(state["generators"][k])
+            g.set_state(state["generators"][k].cpu())
 
 
 def _as_tuple(x: Any) -> Any:

@@ -25,7 +25,6 @@ import torch
 from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.distributed import (
-    DistInfo,
     add_run_args,
     all_mean,
     cleanup,
@@ -66,10 +65,10 @@ def _arch(args: argparse.Namespace, n_classes: int) -> dict[str, int]:
     return {"ch": args.ch, "z_dim": args.z_dim, "shared_dim": args.shared_dim, "n_classes": n_classes}
 
 
-def _load_checkpoint(path: Path, arch: dict[str, int], info: DistInfo) -> dict | None:
+def _load_checkpoint(path: Path, arch: dict[str, int]) -> dict | None:
     if not path.exists():
         return None
-    state = load_safe(path, map_location=info.device)
+    state = load_safe(path)  # on the CPU: load_state_dict places the weights on this process's device
     saved = state.get("extra", {}).get("arch")
     if saved is None:  # a notebook's Trainer checkpoint: the weights' shapes are checked when they are loaded
         return state
@@ -96,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     opt_D = torch.optim.Adam(D.parameters(), lr=args.lr_D, betas=(0.0, 0.999), eps=1e-6)
     history, step, seconds, batches_seen = History(), 0, 0.0, 0
     path = args.ckpt_dir / CHECKPOINT_FILE
-    state = _load_checkpoint(path, arch, info)
+    state = _load_checkpoint(path, arch)
     if state is not None:
         try:
             for name, model in (("G", G), ("D", D), ("G_ema", G_ema)):

@@ -126,6 +126,18 @@ def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None, opt_G: list[torc
     return losses | ({"loss_G_VGG": loss_vgg.item()} if vgg is not None else {})
 
 
+def _load_checkpoint(path: Path, arch: dict[str, object]) -> dict | None:
+    """This run's checkpoint, loaded to the CPU, or None if there is none; a clear exit if other settings wrote it."""
+    if not path.exists():
+        return None
+    state = load_safe(path)  # on the CPU: load_state_dict places the weights on this process's device
+    saved = state.get("extra", {}).get("arch", {})
+    if saved != arch:
+        raise SystemExit(f"The checkpoint {shown_path(path)} was written with {saved}, but this run asks for "
+                         f"{arch}. Pass the same settings, or another --ckpt-dir to start afresh.")
+    return state
+
+
 def _adam(params: list[nn.Parameter], lr: float) -> torch.optim.Optimizer:
     return torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999))
 
@@ -156,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         if args.global_ckpt is None:
             raise SystemExit("--phase local needs --global-ckpt, the --ckpt-dir of a finished global phase.")
-        g_state = load_safe(Path(args.global_ckpt) / CHECKPOINT_FILE, map_location="cpu")
+        g_state = load_safe(Path(args.global_ckpt) / CHECKPOINT_FILE)
         G1.load_state_dict(g_state["models"]["G1"])
         D.load_state_dict(g_state["models"]["D"])
         E.load_state_dict(g_state["models"]["E"])
@@ -175,12 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     vgg = load_vgg_loss(info.device) if args.vgg else None
     history, step, seconds, batches_seen = History(), 0, 0.0, 0
     path = args.ckpt_dir / CHECKPOINT_FILE
-    if path.exists():
-        state = load_safe(path, map_location=info.device)
-        saved = state.get("extra", {}).get("arch", {})
-        if saved != arch:
-            raise SystemExit(f"The checkpoint {shown_path(path)} was written with {saved}, but this run asks for "
-                             f"{arch}. Pass the same settings, or another --ckpt-dir to start afresh.")
+    state = _load_checkpoint(path, arch)
+    if state is not None:
         for name, m in models.items():
             m.load_state_dict(state["models"][name])
         for name, o in opt_G.items():

@@ -121,8 +121,7 @@ class Trainer:
         path = Path(path) if path is not None else self.ckpt_path
         if path is None or not path.exists():
             return False
-        device = next(iter(self.models.values())).parameters().__next__().device
-        state = load_safe(path, map_location=device)
+        state = load_safe(path)  # on the CPU; load_state_dict places weights and optimizer states on the device
         try:
             for k, m in self.models.items():
                 m.load_state_dict(state["models"][k])
@@ -135,10 +134,7 @@ class Trainer:
                 f"The checkpoint {path} does not fit these models or optimizers (it was probably saved by an older "
                 f"version of the notebook or with other sizes). Delete it, or its folder, to start afresh, or call "
                 f"fit(..., resume=False). Details: {str(e).splitlines()[0]}") from e
-        rng = state["rng"]
-        rng["torch"] = rng["torch"].cpu()
-        rng["generators"] = {k: v.cpu() for k, v in rng["generators"].items()}
-        set_rng_state(rng, self.generators)
+        set_rng_state(state["rng"], self.generators)
         self.history.load_state_dict(state["history"])
         self.extra_state.update(state.get("extra", {}))
         self.step = int(state["step"])

@@ -137,7 +137,7 @@ def get_domain_classifier(data: ImageSet, cache_dir: str | Path, epochs: int, n_
     config = _config_for(data)
     who = f"Domain classifier for {data.name} ({data.source})"
     if path.exists():
-        state = load_safe(path, map_location=device)
+        state = load_safe(path)  # on the CPU; load_state_dict copies the weights to `device`
         saved = {k: state["config"][k] for k in config}
         if saved == config and state["n_holdout"] == n_holdout:
             model = DomainClassifier(**state["config"]).to(device)

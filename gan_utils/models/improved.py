@@ -96,8 +96,10 @@ class HistoricalAverage:
         return {"count": self.count, "avg": {k: v.clone() for k, v in self.avg.items()}}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        # A checkpoint loads to the CPU; the average lives where the module's parameters do.
+        params = dict(self.module.named_parameters())
         self.count = int(state["count"])
-        self.avg = {k: v.clone() for k, v in state["avg"].items()}
+        self.avg = {k: v.to(params[k].device, copy=True) for k, v in state["avg"].items()}
 
 
 def replace_bn_with_vbn(model: nn.Module) -> nn.Module:

@@ -252,7 +252,8 @@ class ImagePool:
     stored and returned. Once it is full, each fake is returned with probability 1/2; otherwise a stored fake
     chosen at random is returned and the new one takes its place. pool_size=0 returns the fakes unchanged.
     The draws come from the pool's own seeded generator, and `state_dict()` holds the images and that
-    generator, so a resumed run continues exactly (pass the pool to Trainer(stateful=...)).
+    generator, so a resumed run continues exactly (pass the pool to Trainer(stateful=...)). The stored images live
+    on the CPU, where a checkpoint loads them, and come back on the device of the fakes.
     """
 
     def __init__(self, pool_size: int = 50, seed: int = 0) -> None:
@@ -274,12 +275,12 @@ class ImagePool:
         out = []
         for fake in fakes:
             if len(self.images) < self.pool_size:
-                self.images.append(fake.clone())
+                self.images.append(fake.cpu().clone())
                 out.append(fake)
             elif torch.rand((), generator=self.generator) < 0.5:
                 i = int(torch.randint(self.pool_size, (), generator=self.generator))
                 out.append(self.images[i].to(fake.device))
-                self.images[i] = fake.clone()
+                self.images[i] = fake.cpu().clone()
             else:
                 out.append(fake)
         return torch.stack(out)
@@ -295,7 +296,7 @@ class ImagePool:
             raise ValueError(f"the checkpoint's pool holds up to {state['pool_size']} images, this one "
                              f"{self.pool_size}; build the pool with the same pool_size.")
         images = state["images"]
-        self.images = [im.clone() for im in images] if images.numel() else []
+        self.images = [im.cpu().clone() for im in images] if images.numel() else []
         self.generator.set_state(state["generator"].cpu())
 
 

@@ -142,20 +142,23 @@ def all_mean(values: dict[str, float], info: DistInfo) -> dict[str, float]:
     """Each value averaged over the processes (for logging losses measured on different shards)."""
     if not info.distributed or not values:
         return dict(values)
-    t = torch.tensor(list(values.values()), dtype=torch.float64, device=info.device)
+    # NCCL reduces on the GPU; float64 only where it is sure to exist (the values are float32 losses anyway)
+    dtype = torch.float64 if info.device.type == "cpu" else torch.float32
+    t = torch.tensor(list(values.values()), dtype=dtype, device=info.device)
     dist.all_reduce(t)
     return dict(zip(values, (t / info.world_size).tolist(), strict=True))
 
 
 def max_param_spread(model: nn.Module, info: DistInfo) -> float:
     """The largest difference of any parameter between processes (0.0 when they hold identical weights)."""
-    flat = torch.cat([p.detach().flatten().double() for p in model.parameters()])
     if not info.distributed:
         return 0.0
+    # MAX and MIN pick values exactly in the weights' own dtype; the difference is taken in float64 on the CPU.
+    flat = torch.cat([p.detach().flatten() for p in model.parameters()])
     hi, lo = flat.clone(), flat.clone()
     dist.all_reduce(hi, op=dist.ReduceOp.MAX)
     dist.all_reduce(lo, op=dist.ReduceOp.MIN)
-    return float((hi - lo).max())
+    return float((hi.cpu().double() - lo.cpu().double()).max())
 
 
 def cleanup(info: DistInfo) -> None:

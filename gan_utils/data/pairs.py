@@ -170,7 +170,7 @@ class LabelledPairs(PairedSet):
 
     def class_frequencies(self) -> dict[str, float]:
         """The fraction of pixels of each class, over all label maps."""
-        counts = torch.bincount(self.A.flatten().long(), minlength=self.label_nc).double()
+        counts = torch.bincount(self.A.flatten().long(), minlength=self.label_nc).cpu().double()  # MPS has no float64
         return {c: float(v) for c, v in zip(self.classes, counts / counts.sum().clamp_min(1), strict=True)}
 
 

@@ -62,10 +62,6 @@ def _device_of(model: nn.Module) -> torch.device:
     return t.device if t is not None else torch.device("cpu")
 
 
-def _stats_device(device: torch.device) -> torch.device:
-    return torch.device("cpu") if device.type == "mps" else device  # torchmetrics keeps float64 sums; MPS has none
-
-
 def _as_float(x: Tensor) -> Tensor:
     # uint8 images (an ImageSet's storage) are mapped to [-1, 1] like ImageSet.to_float
     return x.float().div(127.5).sub(1.0) if x.dtype == torch.uint8 else x
@@ -91,18 +87,19 @@ def classifier_features(x: Tensor, classifier: nn.Module, batch: int = 500) -> T
 
 
 def classifier_log_probs(x: Tensor, classifier: nn.Module, batch: int = 500) -> Tensor:
-    """log p(y|x) (N, n_classes) in float64, floored at LOG_P_FLOOR."""
-    return _apply(classifier, x, lambda b: classifier(b).double().log_softmax(1).clamp_min(LOG_P_FLOOR), batch)
+    """log p(y|x) (N, n_classes) in float64 on the CPU, floored at LOG_P_FLOOR."""
+    # float64 only on the CPU: MPS has none, and the logits are small next to the images that made them.
+    return _apply(classifier, x, lambda b: classifier(b).cpu().double().log_softmax(1).clamp_min(LOG_P_FLOOR), batch)
 
 
 def fid_from_features(f_real: Tensor, f_fake: Tensor) -> float:
-    """FID between two sets of features (N, d), via torchmetrics, in float64."""
+    """FID between two sets of features (N, d), via torchmetrics, in float64 on the CPU."""
     if len(f_real) < 2 or len(f_fake) < 2:
         raise ValueError(f"FID needs at least 2 images on each side, got {len(f_real)} and {len(f_fake)}.")
-    device = _stats_device(f_real.device)
-    metric = FrechetInceptionDistance(feature=_Precomputed(f_real.shape[1])).to(device)
-    metric.update(f_real.to(device, torch.float64), real=True)
-    metric.update(f_fake.to(device, torch.float64), real=False)
+    # torchmetrics keeps float64 sums, which MPS cannot hold; (N, d) features are cheap to move.
+    metric = FrechetInceptionDistance(feature=_Precomputed(f_real.shape[1]))
+    metric.update(f_real.to("cpu", torch.float64), real=True)
+    metric.update(f_fake.to("cpu", torch.float64), real=False)
     return float(metric.compute())
 
 
@@ -120,7 +117,7 @@ def inception_score_from_log_probs(log_p: Tensor, splits: int = 10, seed: int = 
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*will save all extracted features.*")
         metric = InceptionScore(feature=_Precomputed(log_p.shape[1]), splits=splits)  # normalize must stay False
-    metric.update(log_p[:n].to(_stats_device(log_p.device)))
+    metric.update(log_p[:n].cpu())  # its statistics stay on the CPU, as FID's do
     with torch.random.fork_rng(devices=[]), warnings.catch_warnings():
         torch.manual_seed(seed)  # torchmetrics shuffles with the global RNG; fixed here, and the caller's is kept
         warnings.filterwarnings("ignore", message=".*degrees of freedom.*")
@@ -173,6 +170,11 @@ def _to_inception_uint8(x: Tensor) -> Tensor:
     return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x  # grey to RGB
 
 
+def _inception_network() -> nn.Module:
+    """torch-fidelity's Inception-v3 as torchmetrics' FID builds it: uint8 images -> 2048-d pool features."""
+    return FrechetInceptionDistance(feature=2048, normalize=False).inception
+
+
 def standard_fid(real: Tensor, fake: Tensor, batch: int = 100) -> float:
     """The papers' FID (Inception-v3 pool features, images resized to 299×299) of images in [-1, 1]."""
     problem = _standard_fid_problem()
@@ -181,8 +183,12 @@ def standard_fid(real: Tensor, fake: Tensor, batch: int = 100) -> float:
             f"The standard Inception FID cannot be computed here: {problem}. The course reports "
             "domain_fid(real, fake, classifier) instead, on its own scale (not comparable with papers' FIDs)."
         )
-    metric = FrechetInceptionDistance(feature=2048, normalize=False).to(real.device)
-    for imgs, is_real in ((real, True), (fake, False)):
-        for i in range(0, len(imgs), batch):
-            metric.update(_to_inception_uint8(imgs[i:i + batch].to(real.device)), real=is_real)
+    # The network runs on the images' device; the float64 sums of its features stay on the CPU (MPS has none).
+    inception = _inception_network().to(real.device)
+    metric = FrechetInceptionDistance(feature=_Precomputed(2048))
+    with torch.no_grad():
+        for imgs, is_real in ((real, True), (fake, False)):
+            for i in range(0, len(imgs), batch):
+                features = inception(_to_inception_uint8(imgs[i:i + batch].to(real.device)))  # (B, 2048)
+                metric.update(features.cpu(), real=is_real)
     return float(metric.compute())

@@ -38,7 +38,7 @@ def mode_stats(samples: torch.Tensor, centers: torch.Tensor, std: float, thresho
     nearest_dist, nearest = dist.min(dim=1)
     good = nearest_dist <= threshold
     k = centers.shape[0]
-    counts = torch.bincount(nearest[good], minlength=k)
+    counts = torch.bincount(nearest[good], minlength=k).cpu()  # (K,): the ratios below are float64, CPU only
     n_good = int(counts.sum())
     if n_good == 0:
         reverse_kl = math.inf  # no sample is near any mode: q is undefined, as far from uniform as can be

@@ -30,7 +30,9 @@ def linear_probe(f_train: torch.Tensor, y_train: torch.Tensor, f_test: torch.Ten
     """
     if len(f_train) != len(y_train) or len(f_test) != len(y_test):
         raise ValueError("features and labels must have the same length.")
-    f_train, f_test = f_train.flatten(1).double(), f_test.flatten(1).double()
+    # The probe is small and fitted in float64, which only the CPU is sure to have (MPS has none).
+    f_train, f_test = f_train.detach().flatten(1).cpu().double(), f_test.detach().flatten(1).cpu().double()
+    y_train, y_test = y_train.cpu(), y_test.cpu()
     mean, std = f_train.mean(0), f_train.std(0).clamp(min=1e-6)
     f_train, f_test = (f_train - mean) / std, (f_test - mean) / std
     n_classes = int(max(y_train.max(), y_test.max())) + 1

@@ -23,7 +23,8 @@ def _flat(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch
     if pred.shape != target.shape:
         raise ValueError(f"predicted ids {tuple(pred.shape)} and target ids {tuple(target.shape)} differ in shape; "
                          "give ids of one shape, or logits (B, K, H, W) for targets (B, H, W).")
-    return pred.reshape(-1).long(), target.reshape(-1).long()
+    # Scores are counted on the CPU, so predictions (`segment` returns CPU ids) and targets on the device can meet.
+    return pred.reshape(-1).long().cpu(), target.reshape(-1).long().cpu()
 
 
 def pixel_accuracy(pred: torch.Tensor, target: torch.Tensor, num_classes: int,

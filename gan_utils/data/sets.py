@@ -44,10 +44,17 @@ def _take(x: torch.Tensor, idx: Index) -> torch.Tensor:
     return x if idx is None else x[idx]
 
 
+def _randint(high: int, size: tuple[int, ...], device: torch.device,
+             generator: torch.Generator | None) -> torch.Tensor:
+    # A generator draws on its own device (CUDA refuses a CPU generator); the indices then move to the data.
+    src = generator.device if generator is not None else device
+    return torch.randint(high, size, device=src, generator=generator).to(device)
+
+
 def _draw(n: int, batch_size: int, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
     if n == 0:
         raise DataError("cannot draw a batch from an empty set; check the folder the set was read from.")
-    return torch.randint(n, (batch_size,), device=device, generator=generator)
+    return _randint(n, (batch_size,), device, generator)
 
 
 class PairBatch(NamedTuple):
@@ -292,7 +299,7 @@ class ClipSet(Provenance):
             return self.to_float(idx)
         if not 1 <= n_frames <= self.n_frames:
             raise ValueError(f"n_frames={n_frames}, but the clips have {self.n_frames} frames.")
-        start = torch.randint(self.n_frames - n_frames + 1, (batch_size, 1), device=device, generator=generator)
+        start = _randint(self.n_frames - n_frames + 1, (batch_size, 1), device, generator)
         return self.to_float(idx, start + torch.arange(n_frames, device=device))  # (B, n_frames) frame indices
 
     def size_line(self) -> str:

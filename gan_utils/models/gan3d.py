@@ -137,7 +137,9 @@ class ImageEncoder(nn.Module):
 
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """z = mu + sigma * eps with eps ~ N(0, I): a sample of q(z | y) that gradients flow through."""
-    eps = torch.randn(mu.shape, generator=generator, device=mu.device, dtype=mu.dtype)
+    # a generator draws on its own device (CUDA refuses a CPU one); the noise then moves to mu's
+    src = generator.device if generator is not None else mu.device
+    eps = torch.randn(mu.shape, generator=generator, device=src, dtype=mu.dtype).to(mu.device)
     return mu + torch.exp(0.5 * logvar) * eps
 
 

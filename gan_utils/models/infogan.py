@@ -100,11 +100,15 @@ def sample_latent(batch: int, z_dim: int = 62, n_cat: int = 10, n_cont: int = 2,
                   generator: torch.Generator | None = None,
                   device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Draw InfoGAN's inputs: noise z ~ U(-1, 1), a categorical code index ~ Cat(n_cat), c_cont ~ U(-1, 1)."""
+    # A generator draws on its own device (CUDA refuses a CPU generator); the codes then move to `device`.
+    src = generator.device if generator is not None else device
     # The released MNIST code draws the 62 noise dims and the continuous codes from U(-1, 1), not N(0, 1).
-    z = torch.rand(batch, z_dim, generator=generator, device=device) * 2 - 1  # (B, z_dim)
-    c_cat_idx = torch.randint(n_cat, (batch,), generator=generator, device=device)  # (B,)
-    c_cont = torch.rand(batch, n_cont, generator=generator, device=device) * 2 - 1  # (B, n_cont)
-    return z, c_cat_idx, c_cont
+    z = torch.rand(batch, z_dim, generator=generator, device=src) * 2 - 1  # (B, z_dim)
+    c_cat_idx = torch.randint(n_cat, (batch,), generator=generator, device=src)  # (B,)
+    c_cont = torch.rand(batch, n_cont, generator=generator, device=src) * 2 - 1  # (B, n_cont)
+    if device is None:
+        return z, c_cat_idx, c_cont
+    return z.to(device), c_cat_idx.to(device), c_cont.to(device)
 
 
 def latent_input(z: torch.Tensor, c_cat_idx: torch.Tensor, c_cont: torch.Tensor, n_cat: int = 10) -> torch.Tensor:

@@ -388,18 +388,22 @@ def test_every_checkpoint_reader_loads_to_the_cpu(tmp_path: Path, loads: list[An
 
     G, _ = _tiny_models()
     Trainer({"G": G}, {}, lambda i: {}, ckpt_dir=tmp_path / "run", live=False).save()
-    G_dev, _ = _tiny_models("meta")
-    ckpt.load_module(tmp_path / "run", "G", G_dev)
-    tb._load_checkpoint(tmp_path / "run" / "latest.pt", {})
     torch.save({"extra": {"arch": {"a": 1}}}, tmp_path / "p2p.pt")
-    tp._load_checkpoint(tmp_path / "p2p.pt", {"a": 1})
     data = ImageSet(torch.zeros(10, 1, 28, 28, dtype=torch.uint8), torch.arange(10) % 2, "tiny", "synthetic", "",
                     ("a", "b"))
-    path = clf_mod.classifier_cache_path(data, tmp_path, epochs=1)
     model = clf_mod.DomainClassifier(1, 2, 28)
-    torch.save({"model": model.state_dict(), "config": model.config, "accuracy": 0.5, "n_holdout": 2}, path)
-    clf_mod.get_domain_classifier(data, tmp_path, epochs=1, device="meta")
-    assert len(loads) == 4 and all(torch.device(m).type == "cpu" for m in loads), loads
+    torch.save({"model": model.state_dict(), "config": model.config, "accuracy": 0.5, "n_holdout": 2},
+               clf_mod.classifier_cache_path(data, tmp_path, epochs=1))
+    readers: dict[str, Any] = {  # each on a model that sits on a device ("meta" here)
+        "load_module": lambda: ckpt.load_module(tmp_path / "run", "G", _tiny_models("meta")[0]),
+        "get_domain_classifier": lambda: clf_mod.get_domain_classifier(data, tmp_path, epochs=1, device="meta"),
+        "train_biggan": lambda: tb._load_checkpoint(tmp_path / "run" / "latest.pt", {}),
+        "train_pix2pixhd": lambda: tp._load_checkpoint(tmp_path / "p2p.pt", {"a": 1}),
+    }
+    for name, read in readers.items():
+        loads.clear()
+        read()
+        assert len(loads) == 1 and torch.device(loads[0]).type == "cpu", f"{name} loads to {loads}"
 
 
 def test_resumed_stateful_objects_follow_their_models_device() -> None:

@@ -102,7 +102,9 @@ class ImageSet(Provenance):
 
     def batch(self, batch_size: int, generator: torch.Generator | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """A random batch (x in [-1, 1], y), drawn with replacement by index on the data's device."""
-        idx = torch.randint(len(self), (batch_size,), device=self.images.device, generator=generator)
+        # A generator draws on its own device (CUDA refuses a CPU generator); the indices then move to the data.
+        src = generator.device if generator is not None else self.images.device
+        idx = torch.randint(len(self), (batch_size,), device=src, generator=generator).to(self.images.device)
         return self.to_float(idx), self.labels[idx]
 
     def subset(self, idx: torch.Tensor, note: str) -> ImageSet:

@@ -753,8 +753,6 @@ def test_sets_draw_batches_on_their_device() -> None:
                 assert all(t.device == CUDA for t in batch if t is not None)
 
 
-@pytest.mark.xfail(strict=True, reason="gan_utils/data/base.py (not in this change) draws ImageSet batches with the "
-                   "generator on the images' device: a CPU generator fails on CUDA")
 def test_image_set_batches_with_a_cpu_generator() -> None:
     with fake_cuda():
         data = ImageSet(torch.zeros(6, 1, 8, 8, dtype=torch.uint8, device=CUDA), cuda_labels(6, 2), "i", "synthetic",

@@ -370,7 +370,7 @@ CUDA_GRAPH = False  # True: replay each step as a CUDA graph on a GPU (faster, n
 def run_setting(mix, m, steps):
     path = cfg.ckpt_dir / f"{mix.name}_m{m}_{steps}steps_g{cfg.g_width}_d{cfg.d_width}_s{len(cfg.seeds)}.pt"
     if path.exists():
-        return torch.load(path, weights_only=False)
+        return torch.load(path, map_location="cpu", weights_only=False)   # to the CPU, as every checkpoint here
     out = train_mixture_runs(mix, m, cfg.seeds, steps, batch=100, lr=cfg.lr, betas=(0.8, 0.999),
                              g_width=cfg.g_width, d_width=cfg.d_width, pieces=5, decay_from=cfg.decay_from,
                              eval_every=cfg.eval_every, device=device, cuda_graph=CUDA_GRAPH)

@@ -1,5 +1,8 @@
 """Wu et al. 2016, 3D-GAN: the volumetric G and D, D's pooled features, and D's accuracy-gated update.
 
+Paper: Jiajun Wu, Chengkai Zhang, Tianfan Xue, William T. Freeman, Joshua B. Tenenbaum. *Learning a Probabilistic
+Latent Space of Object Shapes via 3D Generative-Adversarial Modeling.* NeurIPS 2016. arXiv:1610.07584.
+
 - G: z (200-d) -> 4^3 -> ... -> size^3 by ConvTranspose3d 4x4x4 stride 2, BN + ReLU, a sigmoid on the output
   (occupancy probabilities). At 64^3 with width 64 it is the paper's 4^3x512 -> 8^3x256 -> 16^3x128 ->
   32^3x64 -> 64^3x1; at 32^3 one stage fewer (4^3x256 -> ... -> 32^3x1).
@@ -10,7 +13,8 @@
   outrun G, whose learning rate is far higher (2.5e-3 vs 1e-5 in the paper).
 - 3D-VAE-GAN adds an image encoder E: a 2D view y -> (mu, log sigma^2) of q(z | y), and two losses on top of the
   3D-GAN's: `kl_loss` (q against N(0, I)) weighted alpha1 = 5 and `recon_loss` (||G(E(y)) - x||^2) weighted
-  alpha2 = 1e-4 (the weights as commonly quoted; see the course's PAPERS.md).
+  alpha2 = 1e-4 (the weights as commonly quoted for the paper; notebook 07 also tries a reconstruction-heavier
+  alpha2).
 """
 
 from __future__ import annotations

@@ -1,9 +1,12 @@
 """Lin, Khetan, Fanti & Oh 2018, PacGAN: D judges m samples at once ("packing"); extends `dcgan` for stacked MNIST.
 
+Paper: Zinan Lin, Ashish Khetan, Giulia Fanti, Sewoong Oh. *PacGAN: The power of two samples in generative
+adversarial networks.* NeurIPS 2018. arXiv:1712.04086.
+
 Packing changes one thing: D's input layer is m times wider, and it sees m samples concatenated along the feature
 axis (2D points) or the channel axis (images), all real or all generated. G, the loss and the optimiser stay.
 
-The 2D-mixture networks follow the official code (`fjxmlzn/PacGAN`, synthetic_data_experiments, see PAPERS.md):
+The 2D-mixture networks follow the official code (github.com/fjxmlzn/PacGAN, `synthetic_data_experiments`):
 - G: z (2-d, N(0, 1)) -> 4 x (Linear 400, BN, ReLU) -> Linear 2;
 - D: 3 x LinearMaxout (200 units, 5 pieces) -> Linear 1, input 2·m;
 - weights N(0, 0.02), biases 0; Adam lr 1e-4, beta1 0.8, batch 100.

@@ -66,11 +66,13 @@ from torch.utils.flop_counter import FlopCounterMode, flop_registry
 from gan_utils import losses
 from gan_utils.metrics.segmentation import SegNet
 from gan_utils.models import biggan as bg
+from gan_utils.models import cyclegan, pix2pix, vid2vid
 from gan_utils.models import pix2pixhd as p2phd
 from gan_utils.models.acgan import ACGANDiscriminator, ACGANGenerator
 from gan_utils.models.acgan import d_loss as acgan_d_loss
 from gan_utils.models.acgan import g_loss as acgan_g_loss
 from gan_utils.models.cgan import ConditionalDiscriminator, ConditionalGenerator
+from gan_utils.models.cyclegan import ImagePool, linear_decay
 from gan_utils.models.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_utils.models.gan3d import (
     ImageEncoder,
@@ -91,17 +93,11 @@ from gan_utils.models.improved import (
 )
 from gan_utils.models.infogan import InfoGANDiscriminator, InfoGANGenerator, QHead, latent_input, sample_latent
 from gan_utils.models.pacgan import PacDCGANDiscriminator, PacMLPDiscriminator, PacMLPGenerator
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator, mlp
-from gan_utils.models.vid2vid import SequentialGenerator, flow_loss, mask_loss, video_d_input, warp_loss
+from gan_utils.models.vid2vid import SequentialGenerator
 from gan_utils.nn import minibatch, normalization
-from gan_utils.nn.translation import (
-    ImagePool,
-    PatchDiscriminator,
-    ResnetGenerator,
-    UnetGenerator,
-    linear_decay,
-    unet_depth,
-)
+from gan_utils.nn.translation import PatchDiscriminator, ResnetGenerator
 from gan_utils.stacked import StackedGAN
 from gan_utils.training import train_discriminator, train_generator
 
@@ -185,6 +181,11 @@ class Tracker(TorchDispatchMode):
             # .item(), float(), int(), bool() on a meta tensor: a neutral value lets the notebook code run on
             # (a gated step is taken, a label check passes)
             return False if args[0].dtype == torch.bool else 0 if not args[0].is_floating_point() else 0.0
+        if (func is aten._to_copy.default and args[0].device.type == "meta"
+                and torch.device(kwargs.get("device") or "meta").type == "cpu"):
+            # a copy to the host (CycleGAN's image pool keeps its history there): host memory, not the GPU's;
+            # zeros stand in for the values
+            return torch.zeros(args[0].shape, dtype=kwargs.get("dtype") or args[0].dtype)
         out = func(*args, **kwargs)
         outs = [t for t in tree_flatten(out)[0] if isinstance(t, torch.Tensor) and t.device.type == "meta"]
         for t in outs:
@@ -611,15 +612,7 @@ def nb09(S: dict[str, Any]) -> Iterator[Run]:
 
         def step(G=G, D=D, opt_G=opt_G, opt_D=opt_D, gan=gan, lambda_L1=lambda_L1) -> None:
             x, y = t(B, K, s, s), t(B, 3, s, s)
-            y_fake = G(x)
-            if not gan:
-                loss = losses.l1_loss(y_fake, y)
-                opt_G.zero_grad(); loss.backward(); opt_G.step()  # noqa: E702
-                return
-            loss_D = 0.5 * losses.d_loss_bce(D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1)))
-            opt_D.zero_grad(); loss_D.backward(); opt_D.step()  # noqa: E702
-            loss_G, _, _ = losses.g_loss_pix2pix(D(torch.cat([x, y_fake], 1)), y_fake, y, lambda_L1)
-            opt_G.zero_grad(); loss_G.backward(); opt_G.step()  # noqa: E702
+            pix2pix.train_step(G, D if gan else None, opt_G, opt_D, x, y, lambda_L1)
         yield Run(f"pix2pix {s} px, {name}", S["steps"], step, (G, D) if gan else (G,))
         kept.append((G, opt_G, opt_D) if not kept else (G,))  # G_full and trainer_full stay, then each G_
     yield segmenter_run(K, S["seg_width"], (S["seg_size"], S["seg_size"]), S["seg_steps"])
@@ -651,16 +644,8 @@ def nb10(S: dict[str, Any]) -> Iterator[Run]:
         def step(G=G, Fn=Fn, D_Y=D_Y, D_X=D_X, opt_G=opt_G, opt_D=opt_D, sched_G=sched_G, sched_D=sched_D,
                  pool_X=pool_X, pool_Y=pool_Y, lam=lam) -> None:
             x, y = t(B, 3, s, s), t(B, 3, s, s)
-            y_fake, x_fake = G(x), Fn(y)
-            loss_gan = losses.g_loss_lsgan(D_Y(y_fake)) + losses.g_loss_lsgan(D_X(x_fake))
-            loss_cyc = losses.cycle_loss(x, Fn(y_fake)) + losses.cycle_loss(y, G(x_fake))
-            loss_idt = losses.identity_loss(y, G(y)) + losses.identity_loss(x, Fn(x))
-            loss_G = loss_gan + lam * loss_cyc + lambda_idt * lam * loss_idt
-            opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()  # noqa: E702
-            y_old, x_old = pool_Y.query(y_fake), pool_X.query(x_fake)
-            loss_D = 0.5 * (losses.d_loss_lsgan(D_Y(y), D_Y(y_old)) + losses.d_loss_lsgan(D_X(x), D_X(x_old)))
-            opt_D.zero_grad(set_to_none=True); loss_D.backward(); opt_D.step()  # noqa: E702
-            sched_G.step(); sched_D.step()  # noqa: E702
+            cyclegan.train_step(G, Fn, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y, x, y, lam, lambda_idt,
+                                schedulers=(sched_G, sched_D))
         yield Run(f"{name}, {s} px", steps, step, (G, Fn, D_Y, D_X))
         kept.append((G, Fn, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y))  # G, F, trainer; then G_gan, F_gan, trainer_gan
 
@@ -687,17 +672,7 @@ def nb11(S: dict[str, Any]) -> Iterator[Run]:
                   use_boundary: bool = True) -> Callable[[], None]:
         def step() -> None:  # notebook 11's make_step
             a, k, y = batch(S["batch"], hw)
-            x = p2phd.generator_input(a, K, k, boundary=use_boundary)
-            x_G = torch.cat([x, E(y, k)], 1) if E is not None else x
-            y_fake = G(x_G)
-            pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
-            loss_D = 0.5 * (p2phd.multiscale_gan_loss(pred_real, True) + p2phd.multiscale_gan_loss(pred_fake, False))
-            opt_D.zero_grad(); loss_D.backward(); opt_D.step()  # noqa: E702
-            pred_fake = D(torch.cat([x, y_fake], 1))
-            loss = p2phd.multiscale_gan_loss(pred_fake, True) + p2phd.feature_matching_loss(pred_fake, pred_real)
-            if vgg is not None:
-                loss = loss + 10.0 * vgg(y_fake, y)
-            opt_G.zero_grad(); loss.backward(); opt_G.step()  # noqa: E702
+            p2phd.train_step(G, D, E, opt_G, opt_D, a, k, y, K, vgg, use_boundary=use_boundary)
         return step
 
     def make_global(use_boundary: bool = True, features: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -731,11 +706,7 @@ def nb11(S: dict[str, Any]) -> Iterator[Run]:
     def p2p_step() -> None:
         a, _, y = batch(S["batch_p2p"], hw2)
         x = p2phd.generator_input(a, K, boundary=False)
-        y_fake = G_p2p(x)
-        loss_D = 0.5 * losses.d_loss_bce(D_p2p(torch.cat([x, y], 1)), D_p2p(torch.cat([x, y_fake.detach()], 1)))
-        opts_p2p["D"].zero_grad(); loss_D.backward(); opts_p2p["D"].step()  # noqa: E702
-        loss_G, _, _ = losses.g_loss_pix2pix(D_p2p(torch.cat([x, y_fake], 1)), y_fake, y, 100.0)
-        opts_p2p["G"].zero_grad(); loss_G.backward(); opts_p2p["G"].step()  # noqa: E702
+        pix2pix.train_step(G_p2p, D_p2p, opts_p2p["G"], opts_p2p["D"], x, y, 100.0)
     yield Run(f"pix2pix at {hw2[1]}x{hw2[0]}", S["steps_p2p"], p2p_step, (G_p2p, D_p2p))
     yield segmenter_run(K, S["seg_width"], hw1, S["seg_steps"])
     ablation = {}
@@ -782,37 +753,12 @@ def nb12(S: dict[str, Any]) -> Iterator[Run]:
     G_v, D_I, D_V = SequentialGenerator(C_map, n_past=L, **nets), msd(C_map + 3), msd(3 * K_D + 2 * (K_D - 1))
     opts = {"G": adam(G_v), "D_I": adam(D_I), "D_V": adam(D_V)}
 
-    def v2v_step() -> None:
+    def v2v_step() -> None:  # notebook 12's window, then its step
         W_len = L + t_gen
         idx = torch.randint(0, n_train - W_len + 1, (B,))[:, None] + torch.arange(W_len)
         s, x, fg = s_all[idx], x_all[idx], fg_all[idx]
         flow, conf = flow_all[idx[:, :-1]], conf_all[idx[:, :-1]]
-        prev, outs = x[:, :L].flatten(1, 2), []
-        for j in range(L, W_len):
-            o = G_v(s[:, j - L:j + 1].flatten(1, 2), prev, fg[:, j])
-            outs.append(o)
-            prev = torch.cat([prev[:, 3:], o["image"].detach()], 1)
-        fake, real = torch.stack([o["image"] for o in outs], 1), x[:, L:]
-        s_img = s[:, L:].flatten(0, 1)
-        img_real, img_fake = torch.cat([s_img, real.flatten(0, 1)], 1), torch.cat([s_img, fake.flatten(0, 1)], 1)
-        v_flow = flow[:, -(K_D - 1):]
-        v_real, v_fake = video_d_input(real[:, -K_D:], v_flow), video_d_input(fake[:, -K_D:], v_flow)
-        gan = p2phd.multiscale_gan_loss
-        loss_D_I = 0.5 * (gan(D_I(img_real), True) + gan(D_I(img_fake.detach()), False))
-        loss_D_V = 0.5 * (gan(D_V(v_real), True) + gan(D_V(v_fake.detach()), False))
-        opts["D_I"].zero_grad(); loss_D_I.backward(); opts["D_I"].step()  # noqa: E702
-        opts["D_V"].zero_grad(); loss_D_V.backward(); opts["D_V"].step()  # noqa: E702
-        fI_fake, fI_real, fV_fake, fV_real = D_I(img_fake), D_I(img_real), D_V(v_fake), D_V(v_real)
-        loss = gan(fI_fake, True) + gan(fV_fake, True)
-        loss = loss + p2phd.feature_matching_loss(fI_fake, fI_real, 10.0) + p2phd.feature_matching_loss(
-            fV_fake, fV_real, 10.0)
-        for i, o in enumerate(outs):
-            j = L + i
-            ref, c = flow[:, j - 1], conf[:, j - 1]
-            loss = loss + (10.0 * flow_loss(o["flow"], ref, c) + 10.0 * warp_loss(x[:, j - 1], x[:, j], o["flow"], c)
-                           + mask_loss(o["mask"], c)) / len(outs)
-        loss = loss + 10.0 * (fake - real).abs().mean()
-        opts["G"].zero_grad(); loss.backward(); opts["G"].step()  # noqa: E702
+        vid2vid.train_step(G_v, D_I, D_V, opts["G"], opts["D_I"], opts["D_V"], s, x, fg, flow, conf, L, K_D)
     yield Run(f"vid2vid at {w}x{h}, {t_gen} frames generated a step", S["steps"], v2v_step, (G_v, D_I, D_V))
     del demo["G"]  # ... and G to vid2vid's
     yield segmenter_run(K, S["seg_width"], (h, w), S["seg_steps"])

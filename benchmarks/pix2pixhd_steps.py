@@ -13,15 +13,16 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-from gan_utils.losses import d_loss_bce, g_loss_pix2pix
+from gan_utils.models import pix2pix
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.models.pix2pixhd import (
     GlobalGenerator,
     InstanceEncoder,
     LocalEnhancer,
     MultiscaleDiscriminator,
+    train_step,
 )
-from gan_utils.nn import PatchDiscriminator, UnetGenerator, unet_depth
-from gan_utils.train_pix2pixhd import train_step
+from gan_utils.nn.translation import PatchDiscriminator
 
 K, N_FEAT = 9, 3
 
@@ -40,14 +41,14 @@ def adam(params: Iterable[nn.Parameter]) -> torch.optim.Adam:
 
 def hd_step(G: nn.Module, D: MultiscaleDiscriminator, E: InstanceEncoder | None, batch: int, h: int,
             w: int) -> Callable[[], None]:
-    """One pix2pixHD step, `gan_utils.train_pix2pixhd.train_step` (notebook 11's step, D's two passes in one call)."""
+    """One pix2pixHD step, `gan_utils.models.pix2pixhd.train_step` (notebook 11's step)."""
     params = list(G.parameters()) + (list(E.parameters()) if E is not None else [])
     opt_G, opt_D = adam(params), adam(D.parameters())
     ids, inst = torch.randint(0, K, (batch, 1, h, w)), torch.randint(0, 30, (batch, 1, h, w))
     y = torch.rand(batch, 3, h, w) * 2 - 1
 
     def step() -> None:
-        train_step(G, D, E, [opt_G], opt_D, ids, inst, y, K)
+        train_step(G, D, E, opt_G, opt_D, ids, inst, y, K)
 
     return step
 
@@ -58,15 +59,7 @@ def pix2pix_step(batch: int, h: int, w: int, ngf: int) -> Callable[[], None]:
     x, y = torch.rand(batch, K, h, w), torch.rand(batch, 3, h, w) * 2 - 1
 
     def step() -> None:
-        y_fake = G(x)
-        loss_D = 0.5 * d_loss_bce(D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1)))
-        opt_D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
-        loss_G = g_loss_pix2pix(D(torch.cat([x, y_fake], 1)), y_fake, y)[0]
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
+        pix2pix.train_step(G, D, opt_G, opt_D, x, y)
 
     return step
 

@@ -11,9 +11,10 @@ import time
 import torch
 
 from gan_utils.data.cityscapes import load_cityscapes
-from gan_utils.losses import d_loss_bce, d_loss_lsgan, g_loss_lsgan, g_loss_pix2pix, l1_loss
 from gan_utils.metrics.segmentation import SegNet, train_segmenter
-from gan_utils.nn import PatchDiscriminator, ResnetGenerator, UnetGenerator, unet_depth
+from gan_utils.models import cyclegan, pix2pix
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
+from gan_utils.nn.translation import PatchDiscriminator, ResnetGenerator
 from gan_utils.runtime import default_data_root
 
 
@@ -31,15 +32,7 @@ def pix2pix_step(size: int, ngf: int, batch: int) -> float:
     x, y = torch.randn(batch, 3, size, size), torch.randn(batch, 3, size, size)
 
     def step() -> None:
-        y_fake = G(x)
-        loss_D = 0.5 * d_loss_bce(D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1)))
-        opt_D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
-        loss_G = g_loss_pix2pix(D(torch.cat([x, y_fake], 1)), y_fake, y)[0]
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
+        pix2pix.train_step(G, D, opt_G, opt_D, x, y)
 
     return timed(step)
 
@@ -50,18 +43,10 @@ def cyclegan_step(size: int, ngf: int, n_blocks: int, batch: int) -> float:
     opt_G = torch.optim.Adam([*G.parameters(), *F.parameters()], 2e-4)
     opt_D = torch.optim.Adam([*D_X.parameters(), *D_Y.parameters()], 2e-4)
     x, y = torch.randn(batch, 3, size, size), torch.randn(batch, 3, size, size)
+    pool_X, pool_Y = cyclegan.ImagePool(0), cyclegan.ImagePool(0)  # no pool: its cost is a copy per image
 
     def step() -> None:
-        y_fake, x_fake = G(x), F(y)
-        loss_G = (g_loss_lsgan(D_Y(y_fake)) + g_loss_lsgan(D_X(x_fake)) + 10 * l1_loss(F(y_fake), x)
-                  + 10 * l1_loss(G(x_fake), y) + 5 * l1_loss(G(y), y) + 5 * l1_loss(F(x), x))
-        opt_G.zero_grad()
-        loss_G.backward()
-        opt_G.step()
-        loss_D = 0.5 * (d_loss_lsgan(D_Y(y), D_Y(y_fake.detach())) + d_loss_lsgan(D_X(x), D_X(x_fake.detach())))
-        opt_D.zero_grad()
-        loss_D.backward()
-        opt_D.step()
+        cyclegan.train_step(G, F, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y, x, y)
 
     return timed(step, reps=3)
 

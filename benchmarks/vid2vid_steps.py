@@ -4,12 +4,14 @@ step on as many frames, at a few frame sizes and widths, plus TV-L1 flow on real
 Run from the repository root, alone on the machine: `python benchmarks/vid2vid_steps.py`. Random tensors stand
 in for the data: the cost does not depend on the pixel values.
 
-Measured on the course's 2-core CPU (2 threads, alone under the lock), November 2026:
-    64x32 ngf=ndf=8: vid2vid 0.070 s/step, frame-by-frame 0.027 s/step (ratio 2.6)
-    128x64 ngf=ndf=32: vid2vid 0.400 s/step, frame-by-frame 0.213 s/step (ratio 1.9)
-    128x64 ngf=ndf=24: vid2vid 0.326 s/step, frame-by-frame 0.168 s/step (ratio 1.9)
-    256x128 ngf=ndf=16: vid2vid 0.617 s/step, frame-by-frame 0.294 s/step (ratio 2.1)
-    TV-L1 flow at 128x64: 0.04 s per frame pair
+Measured on the course's 2-core CPU (2 threads, alone under the lock), December 2026, with the vid2vid step of
+`gan_utils.models.vid2vid.train_step` (notebook 12's; this file timed a rougher copy before, and both columns ran
+about 1.4 times faster in November 2026, so compare the ratios):
+    64x32 ngf=ndf=8: vid2vid 0.093 s/step, frame-by-frame 0.034 s/step (ratio 2.7)
+    128x64 ngf=ndf=32: vid2vid 0.577 s/step, frame-by-frame 0.314 s/step (ratio 1.8)
+    128x64 ngf=ndf=24: vid2vid 0.443 s/step, frame-by-frame 0.225 s/step (ratio 2.0)
+    256x128 ngf=ndf=16: vid2vid 0.874 s/step, frame-by-frame 0.435 s/step (ratio 2.0)
+    TV-L1 flow at 128x64: 0.05 s per frame pair
 Notebook 12's default mode (128x64, width 32) therefore gives the baseline twice vid2vid's steps.
 """
 
@@ -23,7 +25,7 @@ import torch
 from gan_utils.data.synthetic.moving_shapes import moving_shapes
 from gan_utils.metrics.temporal import tvl1_flows
 from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, feature_matching_loss, multiscale_gan_loss
-from gan_utils.models.vid2vid import SequentialGenerator, flow_loss, video_d_input
+from gan_utils.models.vid2vid import SequentialGenerator, train_step
 
 
 def timed(fn: Callable[[], None], reps: int = 4) -> float:
@@ -39,27 +41,14 @@ def steps(w: int, h: int, ngf: int, batch: int = 2, t_gen: int = 3, k: int = 10,
     torch.manual_seed(0)
     G, G0 = SequentialGenerator(k, L, ngf, 2, 3), SequentialGenerator(k, 0, ngf, 2, 3)
     D_I, D_V = MultiscaleDiscriminator(k + 3, ngf, 3, 2), MultiscaleDiscriminator(3 * 3 + 2 * 2, ngf, 3, 2)
-    opt = torch.optim.Adam([*G.parameters(), *G0.parameters(), *D_I.parameters(), *D_V.parameters()], 2e-4)
+    opts = [torch.optim.Adam(m.parameters(), 2e-4) for m in (G, D_I, D_V)]
+    opt = torch.optim.Adam([*G0.parameters(), *D_I.parameters()], 2e-4)
     maps, real = torch.randn(batch, t_gen + L, k, h, w), torch.randn(batch, t_gen + L, 3, h, w)
     flow = torch.randn(batch, t_gen + L - 1, 2, h, w)
+    fg, conf = torch.zeros(batch, t_gen + L, 1, h, w), torch.ones(batch, t_gen + L - 1, 1, h, w)
 
-    def vid2vid() -> None:
-        prev, outs = real[:, :L].flatten(1, 2), []
-        for j in range(L, L + t_gen):
-            outs.append(G(maps[:, j - L:j + 1].flatten(1, 2), prev, torch.zeros(batch, 1, h, w)))
-            prev = torch.cat([prev[:, 3:], outs[-1]["image"].detach()], 1)
-        fake = torch.stack([o["image"] for o in outs], 1)
-        img = torch.cat([maps[:, L:].flatten(0, 1), fake.flatten(0, 1)], 1)
-        img_real = torch.cat([maps[:, L:].flatten(0, 1), real[:, L:].flatten(0, 1)], 1)
-        v_fake, v_real = video_d_input(fake, flow[:, L:]), video_d_input(real[:, L:], flow[:, L:])
-        loss = (multiscale_gan_loss(D_I(img.detach()), False) + multiscale_gan_loss(D_V(v_fake.detach()), False)
-                + multiscale_gan_loss(D_I(img_real), True) + multiscale_gan_loss(D_V(v_real), True))
-        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
-        f_i, f_v = D_I(img), D_V(v_fake)
-        loss = (multiscale_gan_loss(f_i, True) + multiscale_gan_loss(f_v, True)
-                + feature_matching_loss(f_i, D_I(img_real)) + feature_matching_loss(f_v, D_V(v_real))
-                + sum(flow_loss(o["flow"], flow[:, 0]) for o in outs))
-        opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
+    def vid2vid() -> None:  # notebook 12's step
+        train_step(G, D_I, D_V, *opts, maps, real, fg, flow, conf, n_past=L)
 
     def frame() -> None:
         s, x = maps[:, L:].flatten(0, 1), real[:, L:].flatten(0, 1)

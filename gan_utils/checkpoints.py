@@ -1,8 +1,9 @@
 """Atomic checkpoint save, safe load, reading one trained model, and capture/restore of every RNG a run uses.
 
-A training checkpoint is the file `<folder>/latest.pt` that `Trainer` writes: a dict with "models" (name ->
-state_dict), "optimizers", "step", "seconds" (training wall time), "rng", "history", "extra" and "stateful".
-`load_module` is the public way for one notebook to read a model that another notebook trained.
+A training checkpoint is the file `<folder>/latest.pt` that `Trainer` and the torchrun entries write: a dict with
+"models" (name -> state_dict), "optimizers", "step", "seconds" (training wall time), "rng", "history", "extra" and
+"stateful", made by `training_state`. `load_module` is the public way for one notebook to read a model that another
+notebook trained.
 """
 
 from __future__ import annotations
@@ -10,12 +11,15 @@ from __future__ import annotations
 import os
 import random
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
+
+from gan_utils.history import History
 
 CHECKPOINT_FILE = "latest.pt"
 
@@ -57,6 +61,27 @@ def load_module(path: str | Path, key: str, module: nn.Module) -> TrainedFor:
             f"with the settings of the notebook that trained it, or retrain that notebook. Details: "
             f"{str(e).splitlines()[0]}") from e
     return TrainedFor(int(state.get("step", 0)), float(state.get("seconds", 0.0)))
+
+
+def training_state(step: int, seconds: float, models: Mapping[str, nn.Module],
+                   optimizers: Mapping[str, torch.optim.Optimizer], history: History,
+                   extra: dict[str, Any] | None = None, stateful: Mapping[str, Any] | None = None,
+                   generators: dict[str, torch.Generator] | None = None) -> dict[str, Any]:
+    """The checkpoint dict of a training run (the layout `load_module` and every resume read).
+
+    `stateful` holds objects with `state_dict()` (an image pool, a scheduler); `extra` plain values; `generators`
+    named random generators whose states go into "rng" beside the global ones.
+    """
+    return {
+        "step": step,
+        "seconds": seconds,
+        "models": {k: m.state_dict() for k, m in models.items()},
+        "optimizers": {k: o.state_dict() for k, o in optimizers.items()},
+        "rng": rng_state(generators),
+        "history": history.state_dict(),
+        "extra": extra if extra is not None else {},
+        "stateful": {k: obj.state_dict() for k, obj in (stateful or {}).items()},
+    }
 
 
 def save_atomic(state: dict[str, Any], path: str | Path) -> Path:

@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from gan_utils.paths import shown_path
+
 MODES = ("fast", "default", "full")  # GAN_MODE: CI smoke run, real results on a CPU, paper scale on a GPU
 DATA_SOURCES = ("auto", "real", "synthetic")  # GAN_DATA: real if it can be had, real or fail, offline stand-in
 
@@ -95,7 +97,5 @@ class RunConfig:
     def summary(self) -> str:
         """One line: mode, device, threads, data source and root, seed."""
         colab = " (Colab)" if self.colab else ""
-        from gan_utils.runtime import shown_path
-
         return (f"GAN_MODE={self.mode} | device={self.device}{colab} ({self.threads} CPU threads) | "
                 f"GAN_DATA={self.data}, root={shown_path(self.data_root)} | seed={self.seed}")

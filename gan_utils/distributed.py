@@ -16,7 +16,9 @@ from __future__ import annotations
 import argparse
 import gc
 import os
-from collections.abc import Iterator
+import signal
+import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,10 +29,12 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
-from gan_utils.checkpoints import save_atomic
+from gan_utils.checkpoints import save_atomic, training_state
+from gan_utils.history import History
+from gan_utils.paths import shown_path
 
 __all__ = ["DistInfo", "all_mean", "barrier", "cleanup", "init_distributed", "max_param_spread", "print_main",
-           "save_on_main", "shard_batches", "unwrap", "wrap_ddp"]
+           "save_on_main", "shard_batches", "train_loop", "unwrap", "wrap_ddp"]
 
 
 @dataclass(frozen=True)
@@ -180,3 +184,38 @@ def add_run_args(p: argparse.ArgumentParser, ckpt_dir: str, n_synthetic: int) ->
     p.add_argument("--device", default=None, help="cuda or cpu (default: cuda if available)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--crash-at", type=int, default=None, help=argparse.SUPPRESS)  # tests: SIGKILL after this step
+
+
+def train_loop(info: DistInfo, args: argparse.Namespace, step_fn: Callable[[int], dict[str, float]],
+               models: Mapping[str, nn.Module], optimizers: Mapping[str, torch.optim.Optimizer], history: History,
+               path: Path, extra: Callable[[], dict[str, Any]], step: int = 0, seconds: float = 0.0,
+               signed: bool = False) -> int:
+    """The torchrun entries' loop: `step_fn(step)` until `args.steps`, with logs, checkpoints and a final check.
+
+    Every `args.log_every` steps the losses, averaged over the processes, go into the history and one log line
+    (`signed`: with a + sign); every `args.ckpt_every` steps rank 0 writes the checkpoint (`training_state` of the
+    plain `models` and the `optimizers`, with `extra()`); `args.crash_at` kills the process after a checkpoint
+    (tests). At the end it prints the largest weight difference between the processes. Returns the last step.
+    """
+    t0 = t_run = time.perf_counter()
+    first_step = step
+    while step < args.steps:
+        logs = step_fn(step)
+        step += 1
+        if step % args.log_every == 0 or step == args.steps:
+            logs = all_mean(logs, info)
+            history.append(step, logs)
+            rate = (time.perf_counter() - t_run) / (step - first_step)
+            print_main(info, f"step {step:>7d}  " + "  ".join(f"{k} {v:{'+' if signed else ''}.3f}"
+                                                              for k, v in logs.items())
+                       + f"  ({rate:.3f} s/step)")
+        if step % args.ckpt_every == 0 or step == args.steps:
+            seconds += time.perf_counter() - t0
+            t0 = time.perf_counter()
+            save_on_main(training_state(step, seconds, models, optimizers, history, extra()), path, info)
+            if args.crash_at is not None and step >= args.crash_at:
+                os.kill(os.getpid(), signal.SIGKILL)  # a hard kill, as an out-of-memory killer or a pre-emption
+    spread = sum(max_param_spread(m, info) for m in models.values())
+    print_main(info, f"done: {step} steps; largest weight difference between processes {spread:.1e}; "
+                     f"checkpoint {shown_path(path)}")
+    return step

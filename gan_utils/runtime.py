@@ -15,34 +15,7 @@ import torch
 
 from gan_utils.config import DATA_SOURCES, MODES, RunConfig
 from gan_utils.grading import grading_submission
-
-
-def repo_root() -> Path | None:
-    """Return the repository root when the package runs from a checkout, else None."""
-    here = Path(__file__).resolve().parent.parent
-    return here if (here / "pyproject.toml").exists() and (here / "notebooks").is_dir() else None
-
-
-def shown_path(path: str | Path) -> str:
-    """A path as outputs print it: under $GAN_DATA_ROOT, the repository or ~, never a machine's absolute path."""
-    path = Path(path).expanduser().resolve()
-    anchors: list[tuple[Path, str]] = []
-    env = _env_path("GAN_DATA_ROOT")
-    if env:
-        anchors.append((env, "$GAN_DATA_ROOT"))
-    root = repo_root()
-    if root is not None:
-        anchors.append((root, ""))
-    anchors.append((Path.home().resolve(), "~"))
-    for anchor, label in anchors:
-        try:
-            rel = path.relative_to(anchor)
-        except ValueError:
-            continue
-        if not label:
-            return rel.as_posix() or "."
-        return label if rel == Path(".") else f"{label}/{rel.as_posix()}"
-    return path.as_posix()
+from gan_utils.paths import env_path, repo_root
 
 
 def in_colab() -> bool:
@@ -83,24 +56,9 @@ def _read_choice(var: str, valid: tuple[str, ...], default: str) -> str:
     return value
 
 
-def _env_path(var: str) -> Path | None:
-    """The folder named by an environment variable; a relative one is taken from the repository root if there is one.
-
-    Jupyter runs a notebook's kernel in notebooks/, so `GAN_DATA_ROOT=../shared/realdata make lab`, typed at the
-    repository root, must not be read from notebooks/.
-    """
-    value = os.environ.get(var)
-    if not value:
-        return None
-    path = Path(value).expanduser()
-    if not path.is_absolute():
-        path = (repo_root() or Path.cwd()) / path
-    return path.resolve()
-
-
 def default_data_root() -> Path:
     """Where downloads land: GAN_DATA_ROOT, else data/ at the repo root (or in the working directory)."""
-    env = _env_path("GAN_DATA_ROOT")
+    env = env_path("GAN_DATA_ROOT")
     if env:
         return env
     root = repo_root()
@@ -109,7 +67,7 @@ def default_data_root() -> Path:
 
 def default_cache_dir() -> Path:
     """A writable folder for derived files (synthetic sets, classifiers); never inside a read-only data root."""
-    env = _env_path("GAN_CACHE_DIR")
+    env = env_path("GAN_CACHE_DIR")
     if env:
         return env
     root = repo_root()
@@ -118,7 +76,7 @@ def default_cache_dir() -> Path:
 
 def default_ckpt_root() -> Path:
     """Where checkpoints go: GAN_CKPT_DIR, else checkpoints/ at the repo root (or in the working directory)."""
-    env = _env_path("GAN_CKPT_DIR")
+    env = env_path("GAN_CKPT_DIR")
     if env:
         return env
     root = repo_root()

@@ -3,7 +3,8 @@
 It runs notebook 13's model, losses and step (`gan_utils.models.biggan`) under DistributedDataParallel, each
 process on its own DistributedSampler shard of every batch (`--batch` is the global batch), with SyncBatchNorm
 (BigGAN's cross-replica BN) on CUDA. Rank 0 alone writes the log lines and the checkpoint, `<ckpt-dir>/latest.pt`,
-atomically and in the `Trainer`'s layout, so notebook 13 reads it with `gan_utils.checkpoints.load_module`. A run
+atomically and in the `Trainer`'s layout (`checkpoints.training_state`, in the loop `distributed.train_loop` that
+`gan_utils.train_pix2pixhd` shares), so notebook 13 reads it with `gan_utils.checkpoints.load_module`. A run
 resumes from that checkpoint with any number of processes: the weights, optimizer states, step and count of
 batches seen carry over, and the global batch stays what the checkpoint says.
 
@@ -14,30 +15,26 @@ batches seen carry over, and the global batch stays what the checkpoint says.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import time
 from pathlib import Path
 
 import torch
 
-from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
+from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.distributed import (
     add_run_args,
-    all_mean,
     cleanup,
     init_distributed,
-    max_param_spread,
     print_main,
-    save_on_main,
     shard_batches,
+    train_loop,
     wrap_ddp,
 )
 from gan_utils.history import History
 from gan_utils.models import biggan as bg
-from gan_utils.runtime import default_cache_dir, default_data_root, shown_path
+from gan_utils.paths import shown_path
+from gan_utils.runtime import default_cache_dir, default_data_root
 
 # Settings that fix the shapes of the weights; a checkpoint only resumes with the same values.
 ARCH_KEYS = ("ch", "z_dim", "shared_dim", "n_classes")
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
             args.batch = int(extra["batch"])
         print_main(info, f"Resumed from {shown_path(path)} at step {step}, written by {extra['world_size']} "
                          f"process(es); now {info.world_size}.")
-    G_ddp, D_ddp = wrap_ddp(G, info), wrap_ddp(D, info)
+    ddp = {"G": wrap_ddp(G, info), "D": wrap_ddp(D, info)}  # G, D themselves are the plain modules
     local = args.batch // max(1, info.world_size)
     shards = shard_batches(len(data), args.batch, info, seed=args.seed, start=batches_seen)
     print_main(info, f"{info.world_size} process(es) on {info.device.type}, global batch {args.batch} "
@@ -129,44 +126,25 @@ def main(argv: list[str] | None = None) -> int:
         batches_seen += 1
         return data.to_float(idx), data.labels[idx]
 
-    def checkpoint() -> None:
-        extra = {"arch": arch, "batch": args.batch, "world_size": info.world_size, "batches_seen": batches_seen,
-                 "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
-        save_on_main({"step": step, "seconds": seconds,
-                      "models": {"G": G.state_dict(), "D": D.state_dict(), "G_ema": G_ema.state_dict()},
-                      "optimizers": {"G": opt_G.state_dict(), "D": opt_D.state_dict()}, "rng": rng_state(),
-                      "history": history.state_dict(), "extra": extra, "stateful": {}}, path, info)
-
-    t0 = t_run = time.perf_counter()
-    first_step = step
-    while step < args.steps:
+    def step_fn(step: int) -> dict[str, float]:
         # noise from (seed, step, rank): a resumed run with the same process count draws what it would have drawn
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step * 1_009 + info.rank)
 
-        def next_noise(n: int, gen: torch.Generator = gen) -> tuple[torch.Tensor, torch.Tensor]:
+        def next_noise(n: int) -> tuple[torch.Tensor, torch.Tensor]:
             z = torch.randn(n, args.z_dim, generator=gen).to(info.device)
             return z, torch.randint(0, arch["n_classes"], (n,), generator=gen).to(info.device)
 
         decay = args.ema_decay if step >= args.ema_start else 0.0  # before the start the EMA copies G
-        logs = bg.train_step(G_ddp, D_ddp, opt_G, opt_D, next_real, next_noise, n_D=args.n_D,
-                             ortho_beta=args.ortho, G_ema=G_ema, ema_decay=decay)
-        step += 1
-        if step % args.log_every == 0 or step == args.steps:
-            logs = all_mean(logs, info)
-            history.append(step, logs)
-            rate = (time.perf_counter() - t_run) / (step - first_step)
-            print_main(info, f"step {step:>7d}  " + "  ".join(f"{k} {v:+.3f}" for k, v in logs.items())
-                       + f"  ({rate:.3f} s/step)")
-        if step % args.ckpt_every == 0 or step == args.steps:
-            seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            checkpoint()
-            if args.crash_at is not None and step >= args.crash_at:
-                os.kill(os.getpid(), signal.SIGKILL)  # a hard kill, as an out-of-memory killer or a pre-emption
-    spread = max_param_spread(G, info) + max_param_spread(D, info)
-    print_main(info, f"done: {step} steps; largest weight difference between processes {spread:.1e}; "
-                     f"checkpoint {shown_path(path)}")
-    del G_ddp, D_ddp  # DDP's reducer must go before its process group (gloo aborts on exit otherwise)
+        return bg.train_step(ddp["G"], ddp["D"], opt_G, opt_D, next_real, next_noise, n_D=args.n_D,
+                             ortho_beta=args.ortho, G_ema=G_ema, ema_decay=decay, D_for_G=D)
+
+    def extra() -> dict[str, object]:
+        return {"arch": arch, "batch": args.batch, "world_size": info.world_size, "batches_seen": batches_seen,
+                "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}}
+
+    train_loop(info, args, step_fn, {"G": G, "D": D, "G_ema": G_ema}, {"G": opt_G, "D": opt_D}, history, path,
+               extra, step, seconds, signed=True)
+    ddp.clear()  # DDP's reducer must go before its process group (gloo aborts on exit otherwise)
     cleanup(info)
     return 0
 

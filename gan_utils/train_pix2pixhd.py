@@ -1,12 +1,13 @@
 """pix2pixHD's full mode as a script on one process or many: `torchrun --nproc_per_node=N -m gan_utils.train_pix2pixhd`.
 
-The models and losses are `gan_utils.models.pix2pixhd`'s; `train_step` is notebook 11's step (one D update on the
-halved LSGAN loss, one G update on the GAN and feature-matching losses, plus VGG if asked for), with D's real and
-fake passes joined into one call, which changes nothing because every layer of D normalises per image (instance
-norm) and which DistributedDataParallel needs (one forward per backward). As in `gan_utils.train_biggan`: DDP,
-a DistributedSampler shard per process (`--batch` is the global batch), SyncBatchNorm on CUDA (a no-op for
-pix2pixHD's instance norm, kept for `--norm batch`), rank-0-only atomic checkpoints and logs, and resume with any
-number of processes.
+The models, losses and step are `gan_utils.models.pix2pixhd`'s: `train_step` is notebook 11's step (one D update on
+the halved LSGAN loss, one G update on the GAN and feature-matching losses, plus VGG if asked for). Under
+DistributedDataParallel it runs with D's real and fake passes joined into one call (`joint_D`), which DDP needs (one
+forward per backward) and which changes only rounding, because every layer of D normalises per image (instance
+norm); a single process runs it exactly as the notebook does. As in `gan_utils.train_biggan`, with the same loop
+(`distributed.train_loop`): DDP, a DistributedSampler shard per process (`--batch` is the global batch),
+SyncBatchNorm on CUDA (a no-op for pix2pixHD's instance norm, kept for `--norm batch`), rank-0-only atomic
+checkpoints and logs, and resume with any number of processes.
 
 Two phases, as the paper trains: `--phase global` trains G1 (with D and the instance encoder E) at half size;
 `--phase local` builds G = {G1, G2} around the G1 of `--global-ckpt`, trains G2 (and E) alone for `--steps-fix`
@@ -21,30 +22,23 @@ steps, then all of G.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe, rng_state
+from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe
 from gan_utils.data.cityscapes import collapse_instances, load_cityscapes
 from gan_utils.distributed import (
     DistInfo,
     add_run_args,
-    all_mean,
     cleanup,
     init_distributed,
-    max_param_spread,
     print_main,
-    save_on_main,
     shard_batches,
-    unwrap,
+    train_loop,
     wrap_ddp,
 )
 from gan_utils.history import History
@@ -53,13 +47,12 @@ from gan_utils.models.pix2pixhd import (
     InstanceEncoder,
     LocalEnhancer,
     MultiscaleDiscriminator,
-    feature_matching_loss,
-    generator_input,
     load_vgg_loss,
-    multiscale_gan_loss,
+    train_step,
 )
 from gan_utils.nn.init import weights_init
-from gan_utils.runtime import default_cache_dir, default_data_root, shown_path
+from gan_utils.paths import shown_path
+from gan_utils.runtime import default_cache_dir, default_data_root
 
 ARCH_KEYS = ("phase", "height", "ngf", "ndf", "n_down", "n_blocks", "n_blocks_local", "feat_ngf", "n_feat", "num_D",
              "label_nc")
@@ -97,33 +90,6 @@ def prepare_batch(a: torch.Tensor, inst: torch.Tensor, y: torch.Tensor, flip: bo
     if half:
         a, k, y = a[..., ::2, ::2], k[..., ::2, ::2], F.avg_pool2d(y, 2)
     return a, k, y
-
-
-def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None, opt_G: list[torch.optim.Optimizer],
-               opt_D: torch.optim.Optimizer, a: torch.Tensor, k: torch.Tensor, y: torch.Tensor, label_nc: int,
-               vgg: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None) -> dict[str, float]:
-    """One pix2pixHD step: D on the halved LSGAN loss, then G (and E) on GAN + feature matching (+ 10 VGG)."""
-    x = generator_input(a, label_nc, k)  # (B, K + 1, H, W): one-hot map and boundary
-    x_G = torch.cat([x, E(y, k)], 1) if E is not None else x  # + the instance features
-    y_fake = G(x_G)  # (B, 3, H, W)
-    pred = D(torch.cat([torch.cat([x, y], 1), torch.cat([x, y_fake.detach()], 1)]))  # one pass, real then fake
-    n = len(y)
-    pred_real = [[f[:n] for f in scale] for scale in pred]
-    pred_fake = [[f[n:] for f in scale] for scale in pred]
-    loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    pred_fake = unwrap(D)(torch.cat([x, y_fake], 1))  # D's gradients here are discarded: no all-reduce needed
-    loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), feature_matching_loss(pred_fake, pred_real)
-    loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
-    for opt in opt_G:
-        opt.zero_grad(set_to_none=True)
-    (loss_gan + loss_fm + loss_vgg).backward()
-    for opt in opt_G:
-        opt.step()
-    losses = {"loss_D": loss_D.item(), "loss_G_GAN": loss_gan.item(), "loss_G_FM": loss_fm.item()}
-    return losses | ({"loss_G_VGG": loss_vgg.item()} if vgg is not None else {})
 
 
 def _load_checkpoint(path: Path, arch: dict[str, object]) -> dict | None:
@@ -200,15 +166,14 @@ def main(argv: list[str] | None = None) -> int:
         print_main(info, f"Resumed from {shown_path(path)} at step {step}, written by "
                          f"{state['extra']['world_size']} process(es); now {info.world_size}.")
     # in the local phase G1's output layers are unused (G2 takes G1's last features, not its image)
-    G_ddp, D_ddp = wrap_ddp(G, info, find_unused=args.phase == "local"), wrap_ddp(D, info)
-    E_ddp = wrap_ddp(E, info)
+    ddp = {"G": wrap_ddp(G, info, find_unused=args.phase == "local"), "D": wrap_ddp(D, info), "E": wrap_ddp(E, info)}
     shards = shard_batches(len(train), args.batch, info, seed=args.seed, start=batches_seen)
     print_main(info, f"pix2pixHD {args.phase} phase: {info.world_size} process(es) on {info.device.type}, global "
                      f"batch {args.batch}, maps {size[0]}x{size[1]}" + (" (G1 at half size)" if args.phase == "global"
                                                                         else ""))
-    t0 = t_run = time.perf_counter()
-    first_step = step
-    while step < args.steps:
+
+    def step_fn(step: int) -> dict[str, float]:
+        nonlocal batches_seen
         gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step * 1_009 + info.rank)
         idx = next(shards).to(info.device)
         batches_seen += 1
@@ -216,28 +181,14 @@ def main(argv: list[str] | None = None) -> int:
         a, k, y = prepare_batch(a, inst, y, flip=bool(torch.rand((), generator=gen) < 0.5),
                                 half=args.phase == "global")
         opts = list(opt_G.values()) if args.phase == "global" or step >= args.steps_fix else [opt_G["G"]]
-        logs = train_step(G_ddp, D_ddp, E_ddp, opts, opt_D, a, k, y, K, vgg)
-        step += 1
-        if step % args.log_every == 0 or step == args.steps:
-            logs = all_mean(logs, info)
-            history.append(step, logs)
-            rate = (time.perf_counter() - t_run) / (step - first_step)
-            print_main(info, f"step {step:>7d}  " + "  ".join(f"{k} {v:.3f}" for k, v in logs.items())
-                       + f"  ({rate:.3f} s/step)")
-        if step % args.ckpt_every == 0 or step == args.steps:
-            seconds += time.perf_counter() - t0
-            t0 = time.perf_counter()
-            extra = {"arch": arch, "batch": args.batch, "world_size": info.world_size, "batches_seen": batches_seen}
-            save_on_main({"step": step, "seconds": seconds, "models": {n: m.state_dict() for n, m in models.items()},
-                          "optimizers": {**{n: o.state_dict() for n, o in opt_G.items()}, "D": opt_D.state_dict()},
-                          "rng": rng_state(), "history": history.state_dict(), "extra": extra, "stateful": {}},
-                         path, info)
-            if args.crash_at is not None and step >= args.crash_at:
-                os.kill(os.getpid(), signal.SIGKILL)
-    spread = sum(max_param_spread(m, info) for m in models.values())
-    print_main(info, f"done: {step} steps; largest weight difference between processes {spread:.1e}; "
-                     f"checkpoint {shown_path(path)}")
-    del G_ddp, D_ddp, E_ddp  # DDP's reducer must go before its process group (gloo aborts on exit otherwise)
+        return train_step(ddp["G"], ddp["D"], ddp["E"], opts, opt_D, a, k, y, K, vgg, joint_D=info.distributed,
+                          D_for_G=D)
+
+    def extra() -> dict[str, object]:
+        return {"arch": arch, "batch": args.batch, "world_size": info.world_size, "batches_seen": batches_seen}
+
+    train_loop(info, args, step_fn, models, {**opt_G, "D": opt_D}, history, path, extra, step, seconds)
+    ddp.clear()  # DDP's reducer must go before its process group (gloo aborts on exit otherwise)
     cleanup(info)
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,16 +15,16 @@ from gan_utils.checkpoints import (
     CHECKPOINT_FILE,
     CheckpointMismatchError,
     load_safe,
-    rng_state,
     save_atomic,
     set_rng_state,
+    training_state,
 )
 from gan_utils.history import History
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.viz import plot_losses, show_grid
 
-__all__ = ["CheckpointMismatchError", "History", "NonFiniteLossError", "Trainer", "train_discriminator",
-           "train_generator"]
+__all__ = ["CheckpointMismatchError", "History", "NonFiniteLossError", "Trainer", "assert_same_step",
+           "train_discriminator", "train_generator"]
 
 LossFn = Callable[..., torch.Tensor]
 
@@ -49,6 +49,30 @@ def train_generator(D: nn.Module, G: nn.Module, opt_G: torch.optim.Optimizer, z:
     loss.backward()
     opt_G.step()
     return loss.item()
+
+
+def assert_same_step(losses: dict[str, float], losses_lib: dict[str, float], models: Sequence[nn.Module],
+                     models_lib: Sequence[nn.Module]) -> None:
+    """Check that a notebook's step and the library's, run from the same weights on the same batch, agree.
+
+    The promotion check of a training step: the same logged losses (same names, same values) and the same weights
+    after the update, compared with torch.allclose. On the CPU the two runs must agree to rounding. A GPU may sum
+    in another order from run to run, and Adam's first update turns a flipped sign of a near-zero gradient into a
+    weight difference of 2 lr, so there the tolerance is 1e-3.
+    """
+    if losses.keys() != losses_lib.keys():
+        raise AssertionError(f"the steps log different losses: {sorted(losses)} and {sorted(losses_lib)}.")
+    params = [p for m in models for p in m.parameters()]
+    on_cpu = all(p.device.type == "cpu" for p in params)
+    rtol, atol = (1e-5, 1e-6) if on_cpu else (1e-3, 1e-3)
+    a = torch.tensor([float(losses[k]) for k in losses])
+    b = torch.tensor([float(losses_lib[k]) for k in losses])
+    if not torch.allclose(a, b, rtol=rtol, atol=atol):
+        raise AssertionError(f"the steps log different values: {dict(losses)} and {dict(losses_lib)}.")
+    for i, (m, m_lib) in enumerate(zip(models, models_lib, strict=True)):
+        for (name, p), p_lib in zip(m.named_parameters(), m_lib.parameters(), strict=True):
+            if not torch.allclose(p, p_lib, rtol=rtol, atol=atol):
+                raise AssertionError(f"after one step, parameter {name} of model {i} differs between the two steps.")
 
 
 class NonFiniteLossError(RuntimeError):
@@ -99,16 +123,9 @@ class Trainer:
 
     # -- checkpoints -------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "seconds": self.seconds,
-            "models": {k: m.state_dict() for k, m in self.models.items()},
-            "optimizers": {k: o.state_dict() for k, o in self.optimizers.items()},
-            "rng": rng_state(self.generators),
-            "history": self.history.state_dict(),
-            "extra": self.extra_state,
-            "stateful": {k: obj.state_dict() for k, obj in self.stateful.items()},
-        }
+        """The checkpoint dict: models, optimizers, step, time, RNG states, history, extra and stateful objects."""
+        return training_state(self.step, self.seconds, self.models, self.optimizers, self.history,
+                              self.extra_state, self.stateful, self.generators)
 
     def save(self) -> Path | None:
         """Write the checkpoint atomically (temp file, then os.replace)."""

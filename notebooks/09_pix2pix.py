@@ -68,14 +68,16 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 import gan_utils
+from gan_utils.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import load_cityscapes
 from gan_utils.data.facades import load_facades
 from gan_utils.exercises import check
 from gan_utils.losses import d_loss_bce, g_loss_pix2pix, l1_loss
 from gan_utils.metrics.segmentation import SegNet, pixel_accuracy, segment, segmentation_scores, train_segmenter
-from gan_utils.nn import (PatchDiscriminator, UnetGenerator, patch_output_size, receptive_field, unet_depth,
-                          weights_init)
-from gan_utils.training import Trainer
+from gan_utils.models import pix2pix
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
+from gan_utils.nn import PatchDiscriminator, patch_output_size, receptive_field, weights_init
+from gan_utils.training import Trainer, assert_same_step
 from gan_utils.viz import plot_losses, show_grid
 from gan_utils.widgets import interact
 
@@ -312,7 +314,7 @@ for name, skips in [("U-Net", True), ("encoder-decoder", False)]:
           f"parameters (width 64, 256 px: {n_params(Unet(K, 3, 8, 64, skips=skips)) / 1e6:.1f}M)")
 
 # %% [markdown]
-# The promotion rule: this network lives in `gan_utils.nn.translation` as `UnetGenerator` (it adds instance
+# The promotion rule: this network lives in `gan_utils.models.pix2pix` as `UnetGenerator` (it adds instance
 # norm as an option, for later notebooks). With the same weights, and dropout off, the two compute the same:
 
 # %%
@@ -321,7 +323,7 @@ G_lib.load_state_dict(G_inline.state_dict())
 G_inline.eval(); G_lib.eval()
 with torch.no_grad():
     assert torch.allclose(G_lib(x.to(device)), G_inline(x.to(device)), atol=1e-6)
-print("gan_utils.nn.UnetGenerator matches")
+print("gan_utils.models.pix2pix.UnetGenerator matches")
 
 
 # %% [markdown]
@@ -457,6 +459,30 @@ def make_pix2pix(name, lambda_L1=100.0, gan=True, skips=True):
 
     trainer = Trainer(models, opts, step, ckpt_dir=cfg.ckpt_dir / name, ckpt_every=cfg.ckpt_every)
     return G_, trainer
+
+
+# %% [markdown]
+# The promotion check of the step: it is `gan_utils.models.pix2pix.train_step(G, D, opt_G, opt_D, x, y, lambda_L1)`
+# (`D=None` for L1 alone), which notebook 11 imports. Two fresh runs from `make_pix2pix`, one step each on the same
+# batch, jitter and dropout draws, one through the step above and one through the library's, must log the same
+# losses and leave the same weights. The check leaves the notebook's random state as it found it.
+
+# %%
+def check_step(lambda_L1=100.0, gan=True):
+    rng = rng_state()
+    (_, ours), (G_lib, lib) = (make_pix2pix("check", lambda_L1, gan) for _ in range(2))   # the same initial weights
+    torch.manual_seed(1)
+    losses = ours.step_fn(0)                                                # the step above draws its batch
+    torch.manual_seed(1)
+    a, y, _ = train.batch(cfg.batch)                                        # the same batch, jitter and dropout
+    x, y = jitter(one_hot(a), y)
+    losses_lib = pix2pix.train_step(G_lib, lib.models.get("D"), lib.optimizers["G"], lib.optimizers.get("D"), x, y,
+                                    lambda_L1)
+    assert_same_step(losses, losses_lib, list(ours.models.values()), list(lib.models.values()))
+    set_rng_state(rng)
+
+check_step()
+check_step(gan=False)
 
 
 # %% [markdown]

@@ -62,15 +62,17 @@ from torch import nn
 
 import gan_utils
 from gan_utils import losses
+from gan_utils.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import load_cityscapes
 from gan_utils.data.facades import load_facades
 from gan_utils.data.pairs import ids_from_colors
 from gan_utils.exercises import check
 from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
+from gan_utils.models import cyclegan
+from gan_utils.models.cyclegan import ImagePool, linear_decay
 from gan_utils.nn import weights_init
-from gan_utils.nn.translation import (ImagePool, PatchDiscriminator, ResnetBlock, ResnetGenerator, linear_decay,
-                                      receptive_field)
-from gan_utils.training import Trainer
+from gan_utils.nn.translation import PatchDiscriminator, ResnetBlock, ResnetGenerator, receptive_field
+from gan_utils.training import Trainer, assert_same_step
 from gan_utils.viz import plot_losses, show_grid
 from gan_utils.widgets import interact
 
@@ -390,6 +392,36 @@ def make_step(G, F, D_Y, D_X, opt_G, opt_D, sched_G, sched_D, pool_X, pool_Y, g_
         sched_G.step(); sched_D.step()                                    # 6.
         return {"G_gan": loss_gan.item(), "cycle": loss_cyc.item(), "identity": loss_idt.item(), "D": loss_D.item()}
     return step
+
+
+# %% [markdown]
+# The promotion check of the step: it is `gan_utils.models.cyclegan.train_step` (networks, optimisers, pools, the
+# batch $x, y$, then $\lambda$, the identity weight and the schedules). Two identical set-ups take one step each on
+# the same batch and flips, one through `make_step` and one through the library's; they must log the same losses
+# and leave the same weights. The check leaves the notebook's random state as it found it.
+
+# %%
+def check_setup():
+    torch.manual_seed(cfg.seed)
+    nets = make_networks()                                                # G, F, D_Y, D_X
+    opts = [torch.optim.Adam([*a.parameters(), *b.parameters()], lr=lr, betas=(beta1, 0.999))
+            for a, b in (nets[:2], nets[2:])]                            # opt_G, opt_D
+    scheds = [linear_decay(o, 1, 1) for o in opts]
+    pools = [ImagePool(pool_size, seed=cfg.seed), ImagePool(pool_size, seed=cfg.seed + 1)]  # pool_X, pool_Y
+    return nets, opts, scheds, pools, torch.Generator().manual_seed(cfg.seed)
+
+def check_step():
+    rng = rng_state()
+    (nets, opts, scheds, pools, g), (nets_lib, opts_lib, scheds_lib, pools_lib, g_lib) = check_setup(), check_setup()
+    losses_ = make_step(*nets, *opts, *scheds, *pools, g, lambda_cyc)(0)  # the step above draws its batch
+    x, y = data.batch(batch, generator=g_lib)                             # the same batch and flips
+    x, y = flip(x, g_lib), flip(y, g_lib)
+    losses_lib = cyclegan.train_step(*nets_lib, *opts_lib, *pools_lib, x, y, lambda_cyc, lambda_idt,
+                                     schedulers=scheds_lib)
+    assert_same_step(losses_, losses_lib, nets, nets_lib)
+    set_rng_state(rng)
+
+check_step()
 
 
 # %% [markdown]

@@ -76,16 +76,18 @@ from scipy.cluster.vq import vq
 from torch import nn
 
 import gan_utils
+from gan_utils.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import collapse_instances, load_cityscapes, load_cityscapes_label_maps
 from gan_utils.exercises import check, check_function
-from gan_utils.losses import d_loss_bce, g_loss_pix2pix
 from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
+from gan_utils.models import pix2pix, pix2pixhd
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.models.pix2pixhd import (GlobalGenerator, InstanceEncoder, LocalEnhancer, MultiscaleDiscriminator,
                                         cluster_instance_features, downsample, feature_matching_loss,
                                         generator_input, instance_boundary, instance_means, instance_pool,
                                         load_vgg_loss, multiscale_gan_loss)
-from gan_utils.nn import PatchDiscriminator, UnetGenerator, unet_depth, weights_init
-from gan_utils.training import Trainer
+from gan_utils.nn import PatchDiscriminator, weights_init
+from gan_utils.training import Trainer, assert_same_step
 from gan_utils.viz import plot_losses, show_grid
 from gan_utils.widgets import interact
 
@@ -508,6 +510,27 @@ hist_g1 = trainer_g1.fit(cfg.steps_global, resume=True)
 print(f"phase 1 (G1 at {size_G1[0]}x{size_G1[1]}): {trainer_g1.step} steps in {trainer_g1.seconds / 60:.1f} min")
 
 # %% [markdown]
+# The promotion check of the step: it is `gan_utils.models.pix2pixhd.train_step`, which the torchrun script
+# `gan_utils.train_pix2pixhd` runs on every process. Two fresh phase-1 set-ups from `make_global` take one step each
+# on the same batch and flip, one through `make_step` and one through the library's; they must log the same losses
+# and leave the same weights. The check leaves the notebook's random state as it found it.
+
+# %%
+def check_step():
+    rng = rng_state()
+    (m, ours), (m_lib, lib) = make_global("check"), make_global("check")     # the same initial weights
+    torch.manual_seed(1)
+    losses = ours.step_fn(0)                                                  # the step above draws its batch
+    torch.manual_seed(1)
+    a, k, y = get_batch(train, cfg.batch, half=True)                          # the same batch and flip
+    losses_lib = pix2pixhd.train_step(m_lib["G1"], m_lib["D"], m_lib["E"], lib.optimizers["G"],
+                                      lib.optimizers["D"], a, k, y, K, vgg)
+    assert_same_step(losses, losses_lib, list(m.values()), list(m_lib.values()))
+    set_rng_state(rng)
+
+check_step()
+
+# %% [markdown]
 # **Phases 2 and 3, the local enhancer.** $G = \{G_1, G_2\}$ at full size, with the same discriminators and
 # encoder, now fed full-size pairs. For the first `steps_fix` steps $G_1$ is frozen and only $G_2$ (and $E$)
 # learn: $G_2$ starts from random weights, and its gradients would otherwise wreck the trained $G_1$. Then all
@@ -539,8 +562,9 @@ axes[1].axvline(cfg.steps_fix, color="k", lw=0.8, ls="--"); plt.show()
 # %% [markdown]
 # ### The baseline: pix2pix at the same size, for about the same time
 #
-# Notebook 09's recipe, unchanged: U-Net $G$ with batch norm and dropout, 70×70 PatchGAN $D$, cross-entropy GAN
-# loss plus 100·L1, DCGAN initialisation, batches of 4 (`batch_p2p`). pix2pixHD above used the paper's batch of 1
+# Notebook 09's recipe and step (`gan_utils.models.pix2pix.train_step`), unchanged: U-Net $G$ with batch norm and
+# dropout, 70×70 PatchGAN $D$, cross-entropy GAN loss plus 100·L1, DCGAN initialisation, batches of 4
+# (`batch_p2p`). pix2pixHD above used the paper's batch of 1
 # (`batch`), where instance norm works as usual and a step costs about half as much. pix2pix gets the full-size
 # one-hot maps (it has no use for instance maps), the same flips, and `steps_p2p` steps, chosen from step costs
 # measured on a quiet machine
@@ -558,12 +582,7 @@ opts_p2p = {"G": adam(G_p2p.parameters()), "D": adam(D_p2p.parameters())}
 def p2p_step(i):
     a, _, y = get_batch(train, cfg.batch_p2p)
     x = generator_input(a, K, boundary=False)                                # (B, K, H, W) one-hot
-    y_fake = G_p2p(x)
-    loss_D = 0.5 * d_loss_bce(D_p2p(torch.cat([x, y], 1)), D_p2p(torch.cat([x, y_fake.detach()], 1)))
-    opts_p2p["D"].zero_grad(); loss_D.backward(); opts_p2p["D"].step()
-    loss_G, loss_gan, loss_l1 = g_loss_pix2pix(D_p2p(torch.cat([x, y_fake], 1)), y_fake, y, 100.0)
-    opts_p2p["G"].zero_grad(); loss_G.backward(); opts_p2p["G"].step()
-    return {"loss_D": loss_D.item(), "loss_G_cGAN": loss_gan.item(), "L1": loss_l1.item()}
+    return pix2pix.train_step(G_p2p, D_p2p, opts_p2p["G"], opts_p2p["D"], x, y, lambda_L1=100.0)
 
 trainer_p2p = Trainer({"G": G_p2p, "D": D_p2p}, opts_p2p, p2p_step, ckpt_dir=cfg.ckpt_dir / "pix2pix",
                       ckpt_every=cfg.ckpt_every, live=False)

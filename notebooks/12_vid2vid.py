@@ -78,6 +78,7 @@ from matplotlib.colors import hsv_to_rgb
 
 import gan_utils
 from gan_utils.animation import clip_player, filmstrip
+from gan_utils.checkpoints import rng_state, set_rng_state
 from gan_utils.data.synthetic.moving_shapes import moving_shapes
 from gan_utils.data.video import load_video
 from gan_utils.exercises import check
@@ -85,9 +86,10 @@ from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores,
 from gan_utils.metrics.temporal import endpoint_error, flow_confidence, tvl1_flows, warp_error, warp_errors
 from gan_utils.models.pix2pixhd import (MultiscaleDiscriminator, feature_matching_loss, generator_input,
                                         instance_boundary, multiscale_gan_loss)
-from gan_utils.models.vid2vid import (SequentialGenerator, combine, flow_loss, mask_loss, video_d_input, warp,
-                                      warp_loss)
-from gan_utils.training import Trainer
+from gan_utils.models import vid2vid
+from gan_utils.models.vid2vid import SequentialGenerator, combine, flow_loss, mask_loss, video_d_input, warp_loss
+from gan_utils.nn.warp import warp
+from gan_utils.training import Trainer, assert_same_step
 from gan_utils.viz import plot_losses
 
 # %% [markdown]
@@ -304,13 +306,14 @@ print(x_demo[0, 0].int().tolist(), "->", warp_inline(x_demo, shift)[0, 0].round(
 
 # %% [markdown]
 # Reading one pixel to the right moves the content one pixel to the **left** (the last column repeats: border
-# padding). The promotion check against `gan_utils.models.vid2vid.warp`, on a real frame and its flow, and the
+# padding). The promotion check against `gan_utils.nn.warp.warp` (a shared layer: vid2vid's $G$ warps with it, and so
+# does the flicker measure below), on a real frame and its flow, and the
 # warp of the real frame compared with the next real frame:
 
 # %%
 x_prev, x_next = frames_u8[:-1].float() / 127.5 - 1, frames_u8[1:].float() / 127.5 - 1   # (T-1, 3, H, W)
 assert torch.allclose(warp_inline(x_prev, flow_ref), warp(x_prev, flow_ref), atol=1e-5)
-print("gan_utils.models.vid2vid.warp matches")
+print("gan_utils.nn.warp.warp matches")
 t = T // 2
 fig, axes = plt.subplots(1, 4, figsize=(13, 1.9))
 panels = [(x_prev[t], f"frame {t}"), (warp(x_prev, flow_ref)[t], f"frame {t} warped"), (x_next[t], f"frame {t + 1}")]
@@ -531,6 +534,28 @@ def vid2vid_step(models, opts):
         return {"D_I": loss_D_I.item(), "D_V": loss_D_V.item(), "G_gan": loss_gan.item(), "FM": loss_fm.item(),
                 "flow": l_flow.item(), "warp": l_warp.item(), "mask": l_mask.item(), "L1": l1.item()}
     return step
+
+
+# %% [markdown]
+# The promotion check of the step: it is `gan_utils.models.vid2vid.train_step` (its helpers `generate_window` and
+# `flow_terms` are `run_G` and `flow_terms` above). Two fresh set-ups from `make_vid2vid` take one step each on the
+# same window, one through `vid2vid_step` and one through the library's; they must log the same losses and leave
+# the same weights. The check leaves the notebook's random state as it found it.
+
+# %%
+def check_step():
+    rng = rng_state()
+    (m, o), (m_lib, o_lib) = make_vid2vid(), make_vid2vid()                 # the same initial weights
+    torch.manual_seed(1)
+    losses = vid2vid_step(m, o)(0)                                          # the step above draws its window
+    torch.manual_seed(1)
+    s, x, fg, flow, conf = window(cfg.batch)                                # the same window and flips
+    losses_lib = vid2vid.train_step(m_lib["G"], m_lib["D_I"], m_lib["D_V"], o_lib["G"], o_lib["D_I"], o_lib["D_V"],
+                                    s, x, fg, flow, conf, L, K_D, lambda_feat, lambda_F, lambda_T, lambda_L1)
+    assert_same_step(losses, losses_lib, list(m.values()), list(m_lib.values()))
+    set_rng_state(rng)
+
+check_step()
 
 
 # %% [markdown]

@@ -77,14 +77,14 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 import gan_utils
-from gan_utils.checkpoints import load_module
+from gan_utils.checkpoints import load_module, rng_state, set_rng_state
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.exercises import check
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy, domain_fid, domain_inception_score
 from gan_utils.models import biggan as bg
 from gan_utils.nn.normalization import ConditionalBatchNorm2d
-from gan_utils.training import Trainer
+from gan_utils.training import Trainer, assert_same_step
 from gan_utils.viz import plot_losses, plot_snapshots, show_grid
 from gan_utils.widgets import interact
 
@@ -330,9 +330,59 @@ print(f"tau = 0.5: max |z| = {z_t.abs().max():.3f}, sd {z_t.std():.3f} (untrunca
 # %% [markdown]
 # ## Training
 #
-# One BigGAN step, `bg.train_step`: two $D$ steps, each on a fresh real batch and fresh fakes (real and fake go
-# through $D$ in one call), then one $G$ step on $L_G + R_\beta$, then the EMA update. This is the exact function
-# the torchrun script calls, once per process. Adam with $\beta_1 = 0$, as in the paper.
+# One BigGAN step: two $D$ steps, each on a fresh real batch and fresh fakes (real and fake go through $D$ in one
+# call), then one $G$ step on $L_G + R_\beta$, then the EMA update. `next_real()` gives a real batch and its
+# labels, `next_noise(n)` a $z$ and fake labels.
+
+# %%
+def biggan_train_step(G, D, opt_G, opt_D, next_real, next_noise, n_D=2, ortho_beta=1e-4, G_ema=None,
+                      ema_decay=0.999):
+    for _ in range(n_D):
+        x_real, y_real = next_real()
+        z, y_fake = next_noise(len(x_real))
+        with torch.no_grad():
+            x_fake = G(z, y_fake)                                       # G in train mode, as in BigGAN
+        d_real, d_fake = D(torch.cat([x_real, x_fake]), torch.cat([y_real, y_fake])).split(len(x_real))
+        loss_D = L_D(d_real, d_fake)
+        opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+    z, y_fake = next_noise(len(x_real))
+    loss_adv = L_G(D(G(z, y_fake), y_fake))
+    loss_G = loss_adv + bg.ortho_reg(G, ortho_beta)
+    opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+    if G_ema is not None:
+        bg.ema_update(G_ema, G, ema_decay)
+    return {"loss_D": loss_D.item(), "D_real": d_real.mean().item(), "D_fake": d_fake.mean().item(),
+            "loss_G": loss_adv.item(), "ortho": (loss_G - loss_adv).item()}
+
+
+# %% [markdown]
+# The promotion check: this is `bg.train_step`, the exact function the torchrun script calls, once per process
+# (there, under DistributedDataParallel, $G$'s step goes through $D$'s plain module, `D_for_G`). Two fresh BigGANs
+# take one step each on the same batches and noise, one through the step above and one through the library's;
+# they must log the same losses and leave the same weights, EMA included. The check leaves the notebook's random
+# state as it found it.
+
+# %%
+def check_step():
+    rng, runs = rng_state(), []
+    for step_fn in (biggan_train_step, bg.train_step):
+        torch.manual_seed(cfg.seed)
+        G_, D_ = bg.Generator(ch=cfg.ch).to(device), bg.Discriminator(ch=cfg.ch).to(device)
+        G_ema_ = bg.make_ema(G_)
+        opt_G_, opt_D_ = (torch.optim.Adam(m.parameters(), lr=2e-4, betas=(0.0, 0.999), eps=1e-6) for m in (G_, D_))
+        noise_ = lambda n, G_=G_: (torch.randn(n, G_.z_dim, device=device), torch.randint(0, K, (n,), device=device))
+        torch.manual_seed(1)                                            # the same batches and noise for both
+        losses = step_fn(G_, D_, opt_G_, opt_D_, lambda: train_set.batch(cfg.batch), noise_, n_D=2, ortho_beta=1e-4,
+                         G_ema=G_ema_, ema_decay=0.9)
+        runs.append((losses, [G_, D_, G_ema_]))
+    assert_same_step(runs[0][0], runs[1][0], runs[0][1], runs[1][1])
+    set_rng_state(rng)
+
+check_step()
+
+
+# %% [markdown]
+# The training run calls `bg.train_step`. Adam with $\beta_1 = 0$, as in the paper.
 
 # %%
 torch.manual_seed(cfg.seed)
@@ -631,7 +681,8 @@ for tau in (2.0, 0.3):
 #
 # Here the script takes over from this notebook: it resumes from the checkpoint that the `Trainer` wrote above
 # (one process) and trains `ddp_steps` more steps, once as 1 process and once as 2 (on the CPU, with the gloo
-# backend), each from its own copy of the checkpoint. Both runs are timed.
+# backend; also on a Mac, since DDP does not run on MPS), each from its own copy of the checkpoint. Both runs are
+# timed.
 
 # %%
 def run_script(nproc, steps, out):
@@ -641,7 +692,8 @@ def run_script(nproc, steps, out):
     cmd = [sys.executable, *launcher, "-m", "gan_utils.train_biggan", "--steps", str(steps),
            "--batch", str(cfg.batch), "--ch", str(cfg.ch), "--ckpt-dir", str(out), "--log-every", str(steps),
            "--data", cfg.data, "--data-root", str(cfg.data_root), "--n-synthetic", str(cfg.n_synthetic),
-           "--ema-decay", str(cfg.ema_decay), "--ema-start", str(cfg.ema_start), "--device", device.type]
+           "--ema-decay", str(cfg.ema_decay), "--ema-start", str(cfg.ema_start),
+           "--device", "cuda" if device.type == "cuda" else "cpu"]   # DDP runs on CUDA or the CPU, not on MPS
     t0 = time.perf_counter()
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:

@@ -49,9 +49,24 @@ from gan_utils.data.synthetic import ring8  # noqa: E402
 from gan_utils.history import History  # noqa: E402
 from gan_utils.metrics import classifier as clf_mod  # noqa: E402
 from gan_utils.metrics import diversity, fid_is, matching, mixtures, probe, segmentation, stacked, temporal, voxels  # noqa: E402
-from gan_utils.models import acgan, biggan, cgan, dcgan, gan3d, improved, infogan, pacgan, pix2pixhd, vanilla, vid2vid  # noqa: E402
+from gan_utils.models import (  # noqa: E402
+    acgan,
+    biggan,
+    cgan,
+    cyclegan,
+    dcgan,
+    gan3d,
+    improved,
+    infogan,
+    pacgan,
+    pix2pix,
+    pix2pixhd,
+    vanilla,
+    vid2vid,
+)
 from gan_utils.nn import blocks3d, conditioning, minibatch, normalization, translation  # noqa: E402
 from gan_utils.nn.init import weights_init  # noqa: E402
+from gan_utils.nn.warp import warp  # noqa: E402
 from gan_utils.stacked import StackedGAN, train_mixture_runs  # noqa: E402
 from gan_utils.training import Trainer, train_discriminator, train_generator  # noqa: E402
 
@@ -332,7 +347,7 @@ def _resumable(ckpt_dir: Path | None, seed: int = 0) -> tuple[Trainer, improved.
     G, D = _tiny_models()
     torch.manual_seed(seed)
     opt_G, opt_D = torch.optim.Adam(G.parameters(), 1e-3), torch.optim.Adam(D.parameters(), 1e-3)
-    ha, pool, gen = improved.HistoricalAverage(D), translation.ImagePool(4, seed=1), cpu_gen(7)
+    ha, pool, gen = improved.HistoricalAverage(D), cyclegan.ImagePool(4, seed=1), cpu_gen(7)
 
     def step(i: int) -> dict[str, float]:
         x_real = torch.randn(8, 2, generator=gen) + 3
@@ -415,7 +430,7 @@ def test_resumed_stateful_objects_follow_their_models_device() -> None:
         ha.load_state_dict(state)
         ha.penalty()
         ha.update()
-        pool = translation.ImagePool(4)
+        pool = cyclegan.ImagePool(4)
         pool.load_state_dict({"pool_size": 4, "images": torch.zeros(2, 3, 8, 8), "generator": cpu_gen().get_state()})
         pool.query(torch.randn(3, 3, 8, 8, device=CUDA))
         assert pool.state_dict()["images"].device.type == "cpu"
@@ -640,28 +655,43 @@ def test_pacgan_on_cuda() -> None:
         Dp(dcgan.DCGANGenerator(16, channels=3, ngf=8).to(CUDA)(torch.randn(4, 16, device=CUDA)))
 
 
-def test_pix2pix_and_cyclegan_on_cuda() -> None:
+def test_pix2pix_on_cuda() -> None:
     with fake_cuda():
-        G = translation.UnetGenerator(3, 3, n_down=5, ngf=4).to(CUDA)
+        G = pix2pix.UnetGenerator(3, 3, n_down=5, ngf=4).to(CUDA)
         D = translation.PatchDiscriminator(6, 4, n_layers=2).to(CUDA)
         x, y = torch.rand(2, 3, 32, 32, device=CUDA), torch.rand(2, 3, 32, 32, device=CUDA)
         y_fake = G(x)
         losses.g_loss_pix2pix(D(torch.cat([x, y_fake], 1)), y_fake, y)
+        opt_G, opt_D = torch.optim.Adam(G.parameters()), torch.optim.Adam(D.parameters())
+        pix2pix.train_step(G, D, opt_G, opt_D, x, y)
+        pix2pix.train_step(G, None, opt_G, None, x, y)
+
+
+def test_cyclegan_on_cuda() -> None:
+    with fake_cuda():
+        x, y = torch.rand(1, 3, 32, 32, device=CUDA), torch.rand(1, 3, 32, 32, device=CUDA)
         R = translation.ResnetGenerator(3, 3, ngf=4, n_blocks=2).to(CUDA)
         F_ = translation.PatchDiscriminator(3, 4, n_layers=0, norm="instance").to(CUDA)
-        pool = translation.ImagePool(2)
+        pool = cyclegan.ImagePool(2)
         losses.d_loss_lsgan(F_(y), F_(pool.query(R(x)))) + losses.g_loss_lsgan(F_(R(x)))
         losses.cycle_loss(x, R(R(x))) + losses.identity_loss(y, R(y))
         pool.query(R(y))
         pool.load_state_dict(pool.state_dict())
         opt = torch.optim.Adam(R.parameters())
-        sched = translation.linear_decay(opt, 1, 2)
+        sched = cyclegan.linear_decay(opt, 1, 2)
         opt.step()
         sched.step()
+        G, F2 = (translation.ResnetGenerator(3, 3, ngf=4, n_blocks=1).to(CUDA) for _ in range(2))
+        D_Y, D_X = (translation.PatchDiscriminator(3, 4, 2, "instance").to(CUDA) for _ in range(2))
+        opt_G = torch.optim.Adam([*G.parameters(), *F2.parameters()])
+        opt_D = torch.optim.Adam([*D_Y.parameters(), *D_X.parameters()])
+        pools = cyclegan.ImagePool(2, seed=0), cyclegan.ImagePool(2, seed=1)
+        cyclegan.train_step(G, F2, D_Y, D_X, opt_G, opt_D, *pools, x, y,
+                            schedulers=(cyclegan.linear_decay(opt_G, 1, 2), cyclegan.linear_decay(opt_D, 1, 2)))
 
 
 def test_pix2pixhd_on_cuda() -> None:
-    import gan_utils.train_pix2pixhd as tp
+    from gan_utils.train_pix2pixhd import prepare_batch
 
     with fake_cuda():
         K, H, W = 5, 32, 64
@@ -683,9 +713,10 @@ def test_pix2pixhd_on_cuda() -> None:
         pix2pixhd.multiscale_gan_loss(fake, True) + pix2pixhd.feature_matching_loss(fake, real) + vgg(y_fake, y)
         G1 = pix2pixhd.GlobalGenerator(K + 1, 3, ngf=4, n_downsample_global=2, n_blocks_global=1).to(CUDA)
         D1 = pix2pixhd.MultiscaleDiscriminator(K + 1 + 3, ndf=4, n_layers=2, num_D=2).to(CUDA)
-        a, k, y2 = tp.prepare_batch(ids, inst, y, flip=True, half=True)
+        a, k, y2 = prepare_batch(ids, inst, y, flip=True, half=True)
         opt_G, opt_D = torch.optim.Adam(G1.parameters()), torch.optim.Adam(D1.parameters())
-        tp.train_step(G1, D1, None, [opt_G], opt_D, a, k, y2, K)
+        pix2pixhd.train_step(G1, D1, None, [opt_G], opt_D, a, k, y2, K, joint_D=True, D_for_G=D1)
+        pix2pixhd.train_step(G1, D1, None, opt_G, opt_D, a, k, y2, K, vgg=vgg)
 
 
 def test_vid2vid_on_cuda() -> None:
@@ -701,6 +732,12 @@ def test_vid2vid_on_cuda() -> None:
         vid2vid.flow_loss(out["flow"], flows[:, 0], conf) + vid2vid.warp_loss(prev[:, 3:], out["image"], out["flow"])
         vid2vid.mask_loss(out["mask"], conf)
         vid2vid.SequentialGenerator(4, n_past=0, ngf=4, n_down=2, n_blocks=1).to(CUDA)(maps[:, :4])
+        D_I = pix2pixhd.MultiscaleDiscriminator(4 + 3, ndf=4, n_layers=1, num_D=1).to(CUDA)
+        s, x = torch.rand(2, 5, 4, 16, 16, device=CUDA), torch.rand(2, 5, 3, 16, 16, device=CUDA)
+        fg = torch.zeros(2, 5, 1, 16, 16, device=CUDA)
+        flow, conf5 = torch.randn(2, 4, 2, 16, 16, device=CUDA), torch.ones(2, 4, 1, 16, 16, device=CUDA)
+        opts = [torch.optim.Adam(m.parameters()) for m in (G, D_I, D)]
+        vid2vid.train_step(G, D_I, D, *opts, s, x, fg, flow, conf5)
 
 
 def test_biggan_on_cuda() -> None:
@@ -733,6 +770,7 @@ def test_shared_layers_on_cuda() -> None:
         vbn(torch.randn(2, 8, device=CUDA))
         nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4)).to(CUDA).apply(weights_init)
         blocks3d.down3d(1, 2).to(CUDA)(torch.rand(1, 1, 8, 8, 8, device=CUDA))
+        warp(torch.rand(2, 3, 8, 8, device=CUDA), torch.randn(2, 2, 8, 8, device=CUDA))
 
 
 # --------------------------------------------------------------------------- data, training loop, viz
@@ -820,9 +858,9 @@ def test_distributed_helpers_keep_float64_off_the_device(monkeypatch: pytest.Mon
 
 def test_every_model_and_metric_module_has_a_device_test() -> None:
     """A new module in models/ or metrics/ gets a test above, on fake CUDA tensors, before it joins this list."""
-    covered = {"acgan", "biggan", "cgan", "dcgan", "gan3d", "improved", "infogan", "pacgan", "pix2pixhd", "vanilla",
-               "vid2vid", "classifier", "diversity", "fid_is", "matching", "mixtures", "probe", "segmentation",
-               "stacked", "temporal", "voxels"}
+    covered = {"acgan", "biggan", "cgan", "cyclegan", "dcgan", "gan3d", "improved", "infogan", "pacgan", "pix2pix",
+               "pix2pixhd", "vanilla", "vid2vid", "classifier", "diversity", "fid_is", "matching", "mixtures", "probe",
+               "segmentation", "stacked", "temporal", "voxels"}
     from gan_utils import metrics, models
 
     for package in (models, metrics):

@@ -26,7 +26,7 @@ from PIL import Image
 
 from gan_utils.checkpoints import load_safe
 from gan_utils.data.cifar import CIFAR10_CLASSES
-from gan_utils.distributed import DistInfo, max_param_spread, shard_batches, wrap_ddp
+from gan_utils.distributed import DistInfo, max_param_spread, shard_batches, unwrap, wrap_ddp
 from gan_utils.models import biggan as bg
 
 B, Z = 8, 16  # global batch, z size
@@ -64,11 +64,12 @@ def _train(G, D, batches, part: slice, g_eval: bool) -> None:
             cur[:] = [t[part] for t in next(it)]
             return cur[0], cur[1]
 
-        bg.train_step(G, D, opt_G, opt_D, next_real, lambda n, cur=cur: (cur[2], cur[3]), n_D=2, ortho_beta=1e-4)
+        bg.train_step(G, D, opt_G, opt_D, next_real, lambda n, cur=cur: (cur[2], cur[3]), n_D=2, ortho_beta=1e-4,
+                      D_for_G=unwrap(D))
 
 
 def _flat(*models) -> torch.Tensor:
-    return torch.cat([p.detach().flatten() for m in models for p in bg.unwrap(m).parameters()])
+    return torch.cat([p.detach().flatten() for m in models for p in unwrap(m).parameters()])
 
 
 def _worker(rank: int, world: int, port: int, out: str) -> None:

@@ -1,8 +1,10 @@
-"""pix2pixHD's torchrun entry: its step equals notebook 11's; a killed 2-process run resumes on 1, then on 2; the
-local phase keeps G1 fixed for --steps-fix steps, then trains it.
+"""pix2pixHD's torchrun entry runs the module's step: a single process exactly as notebook 11 does, several with D's
+passes joined (equal to rounding); a killed 2-process run resumes on 1, then on 2; the local phase keeps G1 fixed for
+--steps-fix steps, then trains it.
 
 pix2pixHD normalises per image (instance norm), so nothing couples the examples of a batch: the step with D's real
 and fake passes joined is notebook 11's step, and under DDP two processes at batch B/2 would equal one at B.
+Notebook 11's check cell shows that its inline step is `gan_utils.models.pix2pixhd.train_step`.
 """
 
 import os
@@ -13,52 +15,31 @@ import sys
 
 import torch
 
+import gan_utils.train_pix2pixhd as tp
 from gan_utils.checkpoints import load_safe
-from gan_utils.models.pix2pixhd import (
-    GlobalGenerator,
-    InstanceEncoder,
-    MultiscaleDiscriminator,
-    feature_matching_loss,
-    generator_input,
-    multiscale_gan_loss,
-)
+from gan_utils.data.cityscapes import load_cityscapes
+from gan_utils.distributed import DistInfo, shard_batches
+from gan_utils.models.pix2pixhd import GlobalGenerator, InstanceEncoder, MultiscaleDiscriminator, train_step
 from gan_utils.nn.init import weights_init
-from gan_utils.train_pix2pixhd import train_step
 
 K = 4
 
 
-def _models(seed=0):
-    torch.manual_seed(seed)
-    G = GlobalGenerator(K + 1 + 3, 3, ngf=4, n_downsample_global=2, n_blocks_global=1)
-    D = MultiscaleDiscriminator(K + 1 + 3, ndf=4, n_layers=2, num_D=2)
-    E = InstanceEncoder(3, 3, ngf=4, n_downsampling=2)
+def _models(seed=0, K=K, ngf=4, ndf=4, feat_ngf=4, num_D=2, n_layers=2, opt=None):
+    if seed is not None:
+        torch.manual_seed(seed)
+    G = GlobalGenerator(K + 1 + 3, 3, ngf, n_downsample_global=2, n_blocks_global=1)
+    D = MultiscaleDiscriminator(K + 1 + 3, ndf, n_layers=n_layers, num_D=num_D)
+    E = InstanceEncoder(3, 3, feat_ngf, n_downsampling=2)
     for m in (G, D, E):
         m.apply(weights_init)
     # SGD, not the paper's Adam: Adam's first steps are close to lr * sign(g), which turns rounding-level
     # differences in near-zero gradients (summation order) into lr-sized ones
-    opt_G = torch.optim.SGD([*G.parameters(), *E.parameters()], lr=0.01)
-    opt_D = torch.optim.SGD(D.parameters(), lr=0.01)
-    return G, D, E, opt_G, opt_D
+    opt = opt or (lambda params: torch.optim.SGD(params, lr=0.01))
+    return G, D, E, opt([*G.parameters(), *E.parameters()]), opt(D.parameters())
 
 
-def _notebook_step(G, D, E, opt_G, opt_D, a, k, y):
-    """Notebook 11's make_step body (no VGG): separate real and fake passes through D."""
-    x = generator_input(a, K, k)
-    y_fake = G(torch.cat([x, E(y, k)], 1))
-    pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
-    loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
-    opt_D.zero_grad()
-    loss_D.backward()
-    opt_D.step()
-    pred_fake = D(torch.cat([x, y_fake], 1))
-    loss = multiscale_gan_loss(pred_fake, True) + feature_matching_loss(pred_fake, pred_real)
-    opt_G.zero_grad()
-    loss.backward()
-    opt_G.step()
-
-
-def test_step_equals_notebook_11s():
+def test_the_joined_step_equals_notebook_11s():
     gen = torch.Generator().manual_seed(0)
     a = torch.randint(0, K, (2, 1, 16, 32), generator=gen)
     k = a * 1000 + torch.randint(0, 2, (2, 1, 16, 32), generator=gen)
@@ -66,12 +47,39 @@ def test_step_equals_notebook_11s():
     G1, D1, E1, oG1, oD1 = _models()
     G2, D2, E2, oG2, oD2 = _models()
     for _ in range(2):
-        logs = train_step(G1, D1, E1, [oG1], oD1, a, k, y, K)
-        _notebook_step(G2, D2, E2, oG2, oD2, a, k, y)
+        logs = train_step(G1, D1, E1, [oG1], oD1, a, k, y, K, joint_D=True, D_for_G=D1)  # as under DDP
+        train_step(G2, D2, E2, oG2, oD2, a, k, y, K)  # as in notebook 11
     assert set(logs) == {"loss_D", "loss_G_GAN", "loss_G_FM"}
     for m1, m2 in ((G1, G2), (D1, D2), (E1, E2)):
         for p1, p2 in zip(m1.parameters(), m2.parameters(), strict=True):
             assert torch.allclose(p1, p2, atol=1e-6)
+
+
+def test_a_single_process_run_is_the_modules_step_on_the_same_batches(tmp_path, monkeypatch):
+    monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
+    args = ["--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2", "--n-blocks", "1", "--feat-ngf", "4",
+            "--num-D", "2", "--batch", "2", "--data", "synthetic", "--n-synthetic", "24", "--steps", "2",
+            "--log-every", "1", "--device", "cpu", "--seed", "3", "--ckpt-dir", str(tmp_path / "ckpt"),
+            "--data-root", str(tmp_path)]
+    assert tp.main(args) == 0
+    saved = load_safe(tmp_path / "ckpt" / "latest.pt")["models"]
+    # the same data, models, batches and flips, each step the module's step as notebook 11 calls it (Adam, as the
+    # entry: the same operations in the same order give the same numbers)
+    torch.manual_seed(3)
+    pairs = load_cityscapes(tmp_path, source="synthetic", device="cpu", cache_dir=tmp_path / "cache",
+                            n_synthetic=24, seed=3, size=(64, 32), verbose=False)
+    train, _ = pairs.split(n_holdout_frames=6, n_holdout_stills=2, gap=2, seed=3)
+    adam = lambda params: torch.optim.Adam(list(params), lr=2e-4, betas=(0.5, 0.999))  # noqa: E731
+    G, D, E, opt_G, opt_D = _models(None, pairs.label_nc, ngf=8, ndf=4, feat_ngf=4, num_D=2, n_layers=3, opt=adam)
+    shards = shard_batches(len(train), 2, DistInfo(0, 1, 0, torch.device("cpu"), False), seed=3)
+    for step in range(2):
+        gen = torch.Generator().manual_seed(3 * 1_000_003 + step * 1_009)
+        a, y, inst = train.to_float(next(shards))
+        a, k, y = tp.prepare_batch(a, inst, y, flip=bool(torch.rand((), generator=gen) < 0.5), half=True)
+        train_step(G, D, E, opt_G, opt_D, a, k, y, pairs.label_nc)
+    for name, m in (("G1", G), ("D", D), ("E", E)):
+        for key, v in m.state_dict().items():
+            assert torch.allclose(saved[name][key], v), f"{name}.{key}"
 
 
 def _free_port() -> int:

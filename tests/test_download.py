@@ -25,7 +25,7 @@ from gan_utils.data.download import (
     progress_bar,
     sha256sum,
 )
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 URL = "https://example.invalid/data/file.bin"
 GOOD = b"the real data set\n" * 1000

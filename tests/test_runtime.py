@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_utils.runtime import setup, shown_path
+from gan_utils.paths import shown_path
+from gan_utils.runtime import setup
 
 SIZES = {"fast": {"steps": 10, "batch": 8}, "default": {"steps": 100, "batch": 64},
          "full": {"steps": 1000, "batch": 128}}

@@ -13,6 +13,7 @@ from gan_utils.training import (
     CheckpointMismatchError,
     NonFiniteLossError,
     Trainer,
+    assert_same_step,
     train_discriminator,
     train_generator,
 )
@@ -227,3 +228,18 @@ def test_load_module_reads_one_trained_model_from_another_run(tmp_path: Path) ->
         load_module(tmp_path / "01_vanilla_gan" / "latest.pt", "G", nn.Sequential(nn.Linear(3, 2)))
     with pytest.raises(FileNotFoundError, match="No checkpoint at"):
         load_module(tmp_path / "02_conditional_gan", "G", G)
+
+
+def test_assert_same_step_compares_losses_and_weights() -> None:
+    torch.manual_seed(0)
+    a, b = nn.Linear(3, 2), nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    assert_same_step({"loss": 0.5}, {"loss": 0.5}, [a], [b])
+    with pytest.raises(AssertionError, match="log different losses"):
+        assert_same_step({"loss": 0.5}, {"loss_D": 0.5}, [a], [b])
+    with pytest.raises(AssertionError, match="log different values"):
+        assert_same_step({"loss": 0.5}, {"loss": 0.5001}, [a], [b])
+    with torch.no_grad():
+        b.bias[1] += 1e-4
+    with pytest.raises(AssertionError, match="bias of model 0"):
+        assert_same_step({"loss": 0.5}, {"loss": 0.5}, [a], [b])

@@ -1,4 +1,5 @@
-"""pix2pix/CycleGAN blocks: shapes at 64/128/256, PatchGAN field and output size, image pool, LR decay, losses."""
+"""pix2pix/CycleGAN blocks (models.pix2pix, models.cyclegan, nn.translation): shapes at 64/128/256, PatchGAN field
+and output size, image pool, LR decay, losses; the two papers' training steps."""
 
 from __future__ import annotations
 
@@ -10,22 +11,17 @@ from torch import nn
 
 from gan_utils.losses import (
     cycle_loss,
+    d_loss_bce,
     d_loss_lsgan,
     g_loss_lsgan,
     g_loss_pix2pix,
     identity_loss,
     l1_loss,
 )
-from gan_utils.nn import (
-    ImagePool,
-    PatchDiscriminator,
-    ResnetGenerator,
-    UnetGenerator,
-    linear_decay,
-    patch_output_size,
-    receptive_field,
-    unet_depth,
-)
+from gan_utils.models import cyclegan, pix2pix
+from gan_utils.models.cyclegan import ImagePool, linear_decay
+from gan_utils.models.pix2pix import UnetGenerator, unet_depth
+from gan_utils.nn.translation import PatchDiscriminator, ResnetGenerator, patch_output_size, receptive_field
 from tests.conftest import assert_gradients_reach
 
 
@@ -222,3 +218,55 @@ def test_l1_cycle_identity_by_hand() -> None:
     assert float(identity_loss(x, x)) == 0.0
     with pytest.raises(ValueError, match="differ in shape"):
         l1_loss(x, x[0])
+
+
+# --------------------------------------------------------------------------- the training steps
+
+
+def _pix2pix(seed: int = 0) -> tuple[nn.Module, nn.Module, torch.optim.Optimizer, torch.optim.Optimizer]:
+    torch.manual_seed(seed)
+    G, D = UnetGenerator(4, 3, n_down=5, ngf=4), PatchDiscriminator(7, 4, n_layers=2)
+    return G, D, torch.optim.Adam(G.parameters(), 2e-4), torch.optim.Adam(D.parameters(), 2e-4)
+
+
+def test_pix2pix_step_updates_both_and_logs_its_terms() -> None:
+    G, D, opt_G, opt_D = _pix2pix()
+    g0, d0 = [p.clone() for p in G.parameters()], [p.clone() for p in D.parameters()]
+    x, y = torch.randn(2, 4, 32, 32), torch.rand(2, 3, 32, 32) * 2 - 1
+    torch.manual_seed(1)
+    logs = pix2pix.train_step(G, D, opt_G, opt_D, x, y, lambda_L1=100.0)
+    assert set(logs) == {"loss_D", "loss_G_cGAN", "L1"} and all(math.isfinite(v) for v in logs.values())
+    assert all(not torch.equal(a, b) for a, b in zip(g0, G.parameters(), strict=True))
+    assert any(not torch.equal(a, b) for a, b in zip(d0, D.parameters(), strict=True))
+    # D's loss is the halved cross-entropy on the weights D had before its update
+    G2, D2, _, _ = _pix2pix()
+    torch.manual_seed(1)
+    with torch.no_grad():
+        y_fake = G2(x)
+        expected = 0.5 * d_loss_bce(D2(torch.cat([x, y], 1)), D2(torch.cat([x, y_fake], 1)))
+    assert logs["loss_D"] == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_pix2pix_l1_only_step_leaves_D_out() -> None:
+    G, _, opt_G, _ = _pix2pix()
+    x, y = torch.randn(2, 4, 32, 32), torch.rand(2, 3, 32, 32) * 2 - 1
+    assert set(pix2pix.train_step(G, None, opt_G, None, x, y)) == {"L1"}
+    G, D, opt_G, _ = _pix2pix()
+    with pytest.raises(ValueError, match="opt_D"):
+        pix2pix.train_step(G, D, opt_G, None, x, y)
+
+
+def test_cyclegan_step_fills_the_pools_and_steps_the_schedules() -> None:
+    torch.manual_seed(0)
+    G, F_ = ResnetGenerator(3, 3, ngf=4, n_blocks=1), ResnetGenerator(3, 3, ngf=4, n_blocks=1)
+    D_Y, D_X = PatchDiscriminator(3, 4, 2, "instance"), PatchDiscriminator(3, 4, 2, "instance")
+    opt_G = torch.optim.Adam([*G.parameters(), *F_.parameters()], 2e-4)
+    opt_D = torch.optim.Adam([*D_Y.parameters(), *D_X.parameters()], 2e-4)
+    scheds = (linear_decay(opt_G, 1, 2), linear_decay(opt_D, 1, 2))
+    pool_X, pool_Y = ImagePool(3, seed=0), ImagePool(3, seed=1)
+    x, y = torch.rand(1, 3, 16, 16) * 2 - 1, torch.rand(1, 3, 16, 16) * 2 - 1
+    logs = cyclegan.train_step(G, F_, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y, x, y, schedulers=scheds)
+    assert set(logs) == {"G_gan", "cycle", "identity", "D"} and all(math.isfinite(v) for v in logs.values())
+    assert len(pool_X) == len(pool_Y) == 1
+    assert opt_G.param_groups[0]["lr"] == pytest.approx(2e-4 * 2 / 3)  # one decay step of three
+    assert cyclegan.train_step(G, F_, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y, x, y, lambda_cyc=0.0)["cycle"] > 0

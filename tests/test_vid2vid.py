@@ -13,12 +13,15 @@ from gan_utils.models.vid2vid import (
     SequentialGenerator,
     combine,
     flow_loss,
+    flow_terms,
     foreground_composite,
+    generate_window,
     mask_loss,
+    train_step,
     video_d_input,
-    warp,
     warp_loss,
 )
+from gan_utils.nn.warp import warp
 
 
 def test_warp_by_a_known_translation() -> None:
@@ -108,6 +111,30 @@ def test_generator_shapes_and_gradients(n_past: int) -> None:
             G(maps, None)
     else:
         assert set(out) == {"image", "hallucinated"}
+
+
+def test_generate_window_feeds_g_its_own_frames_and_the_step_trains_all_three() -> None:
+    torch.manual_seed(0)
+    C_map, L, T = 5, 2, 5
+    G = SequentialGenerator(C_map, n_past=L, ngf=4, n_down=2, n_blocks=1)
+    s, x = torch.randn(2, T, C_map, 16, 32), torch.rand(2, T, 3, 16, 32) * 2 - 1
+    fg = torch.zeros(2, T, 1, 16, 32)
+    flow, conf = torch.randn(2, T - 1, 2, 16, 32), torch.ones(2, T - 1, 1, 16, 32)
+    fake, outs = generate_window(G, s, x, fg, L)
+    assert fake.shape == (2, T - L, 3, 16, 32) and len(outs) == T - L
+    prev = torch.cat([x[:, 1], fake[:, 0]], 1)  # the third frame sees real frame 1 and G's frame 2
+    assert torch.allclose(G(s[:, 1:4].flatten(1, 2), prev, fg[:, 3])["image"], fake[:, 1], atol=1e-6)
+    f, w, m = flow_terms(outs, x, flow, conf, L)
+    assert f.item() == pytest.approx(sum(flow_loss(o["flow"], flow[:, L + i - 1]).item()
+                                         for i, o in enumerate(outs)) / len(outs), rel=1e-5)
+    D_I = MultiscaleDiscriminator(C_map + 3, ndf=4, n_layers=2, num_D=1)
+    D_V = MultiscaleDiscriminator(3 * 3 + 2 * 2, ndf=4, n_layers=2, num_D=1)
+    nets = (G, D_I, D_V)
+    before = [[p.clone() for p in m.parameters()] for m in nets]
+    logs = train_step(*nets, *(torch.optim.Adam(m.parameters(), 2e-4) for m in nets), s, x, fg, flow, conf)
+    assert set(logs) == {"D_I", "D_V", "G_gan", "FM", "flow", "warp", "mask", "L1"}
+    for m, b0 in zip(nets, before, strict=True):
+        assert any(not torch.equal(p, q) for p, q in zip(m.parameters(), b0, strict=True))
 
 
 def test_flicker_is_zero_for_a_static_clip_and_grows_with_noise() -> None:

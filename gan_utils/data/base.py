@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -15,7 +14,7 @@ import numpy as np
 import torch
 
 from gan_utils.config import DATA_SOURCES
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 
 class DataError(RuntimeError):
@@ -124,17 +123,6 @@ class ImageSet(Provenance):
     def size_line(self) -> str:
         """How many images of what shape, for the banner."""
         return f"{len(self):,} images of shape {self.shape}"
-
-
-def network_available(host: str = "ossci-datasets.s3.amazonaws.com", port: int = 443, timeout: float = 3.0) -> bool:
-    """Quick check that a download could work, so an offline run falls back in seconds, not minutes."""
-    if os.environ.get("GAN_OFFLINE"):
-        return False
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def writable(path: Path) -> bool:

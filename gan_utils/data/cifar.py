@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from gan_utils.data.base import DataError, ImageSet, check_source, load_with_fallback, network_available, writable
-from gan_utils.runtime import shown_path
+from gan_utils.data.base import DataError, ImageSet, check_source, load_with_fallback, writable
+from gan_utils.network import network_available
+from gan_utils.paths import shown_path
 
 __all__ = ["CIFAR10_CLASSES", "find_cifar_batches", "load_cifar10", "read_cifar_batches", "read_image_folder"]
 

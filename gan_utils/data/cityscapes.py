@@ -33,7 +33,7 @@ from gan_utils.data.base import DataError, Provenance, check_source, load_with_f
 from gan_utils.data.images import check_same_size, image_files, read_resized
 from gan_utils.data.nvidia_examples import EXAMPLE_SETS, download_nvidia_examples
 from gan_utils.data.pairs import LabelledPairs, Size, colorize, ids_from_colors, read_side_by_side, square
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = [
     "CITYSCAPES_CLASSES", "CITYSCAPES_PALETTE", "ID_COLORS", "ID_NAMES", "ID_TO_CLASS", "N_IDS", "VOID", "LabelMaps",

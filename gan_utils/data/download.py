@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from gan_utils.data.base import DataError
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = [
     "ChecksumError",

@@ -14,11 +14,12 @@ from typing import IO
 
 import torch
 
-from gan_utils.data.base import DataError, check_source, load_with_fallback, network_available, writable
+from gan_utils.data.base import DataError, check_source, load_with_fallback, writable
 from gan_utils.data.images import image_files
 from gan_utils.data.pairs import LabelledPairs, Size, ids_from_colors, read_side_by_side, square
 from gan_utils.data.synthetic.facades import FACADE_CLASSES, FACADE_PALETTE, synthetic_facades
-from gan_utils.runtime import shown_path
+from gan_utils.network import network_available
+from gan_utils.paths import shown_path
 
 __all__ = ["FACADES_SHA256", "FACADES_SIZE", "FACADES_URL", "FACADE_CLASSES", "FACADE_PALETTE", "SPLITS",
            "download_facades", "load_facades", "read_facades", "synthetic_facade_pairs"]

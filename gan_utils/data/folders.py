@@ -11,7 +11,7 @@ from gan_utils.data.base import DataError
 from gan_utils.data.images import image_files, read_resized
 from gan_utils.data.pairs import Size, square
 from gan_utils.data.sets import UnpairedSet
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = ["unpaired_set_from_folders"]
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from gan_utils.data.base import DataError, cached_arrays
 from gan_utils.data.sets import PairedSet
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = ["IMAGE_SUFFIXES", "KINDS", "check_same_size", "image_files", "image_size", "paired_set_from_folders",
            "read_image", "read_resized"]

@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_utils.data.base import DataError, ImageSet, load_with_fallback, network_available, writable
-from gan_utils.runtime import shown_path
+from gan_utils.data.base import DataError, ImageSet, load_with_fallback, writable
+from gan_utils.network import network_available
+from gan_utils.paths import shown_path
 
 IDX_DTYPES = {0x08: np.uint8}
 SPLITS = ("train", "t10k")

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import IO, NamedTuple
 from urllib.parse import quote
 
-from gan_utils.data.base import DataError, network_available, writable
+from gan_utils.data.base import DataError, writable
 from gan_utils.data.nvidia_manifest import SUMS
-from gan_utils.runtime import shown_path
+from gan_utils.network import network_available
+from gan_utils.paths import shown_path
 
 __all__ = ["CITYSCAPES_TERMS", "EXAMPLE_SETS", "FILES", "STAGING", "ExampleFile", "ExampleSet",
            "download_nvidia_examples", "example_url", "licence_note", "missing_files"]

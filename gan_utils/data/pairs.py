@@ -20,7 +20,7 @@ import torch
 from gan_utils.data.base import DataError, cached_arrays
 from gan_utils.data.images import _cache_key
 from gan_utils.data.sets import PairedSet, UnpairedSet
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = ["LabelledPairs", "colorize", "contiguous_holdout", "ids_from_colors", "read_side_by_side", "square"]
 

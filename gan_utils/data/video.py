@@ -27,7 +27,7 @@ from gan_utils.data.synthetic.moving_shapes import (
     MOVING_SHAPES_PALETTE,
     moving_shapes,
 )
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 __all__ = ["CITYSCAPES_FOREGROUND", "VideoClips", "find_vid2vid", "load_video", "read_vid2vid_sequences",
            "synthetic_video"]

@@ -24,9 +24,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_utils.data.base import DataError, check_source, load_with_fallback, network_available, writable
+from gan_utils.data.base import DataError, check_source, load_with_fallback, writable
 from gan_utils.data.sets import VoxelSet
-from gan_utils.runtime import shown_path
+from gan_utils.network import network_available
+from gan_utils.paths import shown_path
 
 __all__ = ["MAX_SYNTHETIC", "MODELNET10_CLASSES", "MODELNET10_FILES", "BinvoxHeader", "download_modelnet10",
            "drop_empty", "load_modelnet10", "read_binvox", "read_voxel_array", "read_voxel_folder", "resample"]

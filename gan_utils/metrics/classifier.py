@@ -17,7 +17,7 @@ from torch import nn
 
 from gan_utils.checkpoints import load_safe, save_atomic
 from gan_utils.data.base import ImageSet
-from gan_utils.runtime import shown_path
+from gan_utils.paths import shown_path
 
 FEATURE_DIM = 128
 

@@ -33,7 +33,7 @@ from torch import Tensor, nn
 from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 
-from gan_utils.data.base import network_available
+from gan_utils.network import network_available
 
 # log p(y|x) is floored here: a float softmax of very confident logits gives exact zeros, and torchmetrics'
 # IS then computes 0 * log(0 / 0) = NaN. The floor changes the score by less than 1e-18.

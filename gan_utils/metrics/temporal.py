@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from gan_utils.data.base import cached_arrays
-from gan_utils.models.vid2vid import warp
+from gan_utils.nn.warp import warp
 
 __all__ = ["endpoint_error", "flow_confidence", "tvl1_flows", "warp_error", "warp_errors"]
 

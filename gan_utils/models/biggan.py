@@ -23,11 +23,10 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.parametrizations import spectral_norm
 
-from gan_utils.distributed import unwrap
 from gan_utils.nn.normalization import ConditionalBatchNorm2d
 
 __all__ = ["DBlock", "Discriminator", "GBlock", "Generator", "d_hinge_loss", "d_step", "ema_update", "g_hinge_loss",
-           "g_step", "make_ema", "ortho_init_", "ortho_reg", "standing_stats", "train_step", "truncated_z", "unwrap"]
+           "g_step", "make_ema", "ortho_init_", "ortho_reg", "standing_stats", "train_step", "truncated_z"]
 
 SN_EPS = 1e-6  # BigGAN's --SN_eps
 
@@ -177,10 +176,10 @@ def ortho_reg(model: nn.Module, beta: float = 1e-4, skip: tuple[str, ...] = ("sh
 
     Only off-diagonal terms count: filters are pushed to be orthogonal to each other, with no constraint on their
     norms. Vectors (biases, BN) and parameters whose name contains an entry of `skip` (the shared embedding, as in
-    BigGAN-PyTorch) are left out.
+    BigGAN-PyTorch) are left out. A DistributedDataParallel wrapper gives the same sum (its names only gain a prefix).
     """
     total = None
-    for name, p in unwrap(model).named_parameters():
+    for name, p in model.named_parameters():
         if p.dim() < 2 or any(s in name for s in skip):
             continue
         w = p.flatten(1)  # (out, fan_in)
@@ -209,8 +208,8 @@ def truncated_z(n: int, z_dim: int, threshold: float | None = None, generator: t
 
 
 def make_ema(G: nn.Module) -> nn.Module:
-    """A frozen copy of G whose weights `ema_update` moves towards G's."""
-    G_ema = copy.deepcopy(unwrap(G))
+    """A frozen copy of G (the plain module, not a DDP wrapper) whose weights `ema_update` moves towards G's."""
+    G_ema = copy.deepcopy(G)
     for p in G_ema.parameters():
         p.requires_grad_(False)
     return G_ema
@@ -221,11 +220,11 @@ def ema_update(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
     """theta_ema <- decay * theta_ema + (1 - decay) * theta for parameters; buffers (BN, SN vectors) are copied.
 
     Copying buffers rather than averaging them is BigGAN-PyTorch's choice (`utils.ema`); `standing_stats` then
-    re-estimates the BN statistics for the averaged weights before sampling.
+    re-estimates the BN statistics for the averaged weights before sampling. G may be wrapped in
+    DistributedDataParallel, whose parameters and buffers are G's own.
     """
     if not 0.0 <= decay <= 1.0:
         raise ValueError(f"EMA decay must be in [0, 1], got {decay}.")
-    G = unwrap(G)
     for p_ema, p in zip(G_ema.parameters(), G.parameters(), strict=True):
         p_ema.lerp_(p, 1.0 - decay)
     for b_ema, b in zip(G_ema.buffers(), G.buffers(), strict=True):
@@ -236,9 +235,8 @@ def ema_update(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
 def standing_stats(G: nn.Module, n_batches: int = 16, batch: int = 100, seed: int = 0) -> nn.Module:
     """BigGAN's "standing statistics": BN running stats re-estimated as plain averages over fresh G(z, y) batches.
 
-    Leaves G in eval mode, so that sampling uses these statistics.
+    Leaves G (the plain module) in eval mode, so that sampling uses these statistics.
     """
-    G = unwrap(G)
     device = next(G.parameters()).device
     bns = [m for m in G.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     momenta = [m.momentum for m in bns]
@@ -274,10 +272,10 @@ def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, z: Tensor, 
            ortho_beta: float = 0.0) -> dict[str, float]:
     """One G update on the hinge loss plus the orthogonal regulariser (beta = 0 leaves it out).
 
-    D is called unwrapped: its gradients here are thrown away (D's next step zeroes them), so under DDP they need
-    no all-reduce; G's gradients are averaged across processes by G's DDP wrapper.
+    Under DDP pass D's plain module, not its wrapper: D's gradients here are thrown away (D's next step zeroes
+    them), so they need no all-reduce; G's gradients are averaged across processes by G's DDP wrapper.
     """
-    loss_adv = g_hinge_loss(unwrap(D)(G(z, y_fake), y_fake))
+    loss_adv = g_hinge_loss(D(G(z, y_fake), y_fake))
     loss = loss_adv + ortho_reg(G, ortho_beta) if ortho_beta > 0 else loss_adv
     opt_G.zero_grad(set_to_none=True)
     loss.backward()
@@ -288,17 +286,18 @@ def g_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, z: Tensor, 
 def train_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: torch.optim.Optimizer,
                next_real: Callable[[], tuple[Tensor, Tensor]], next_noise: Callable[[int], tuple[Tensor, Tensor]],
                n_D: int = 2, ortho_beta: float = 0.0, G_ema: nn.Module | None = None,
-               ema_decay: float = 0.999) -> dict[str, float]:
+               ema_decay: float = 0.999, D_for_G: nn.Module | None = None) -> dict[str, float]:
     """BigGAN's step: `n_D` D updates (a fresh real batch each), one G update, then the EMA of G's weights.
 
     `next_real()` gives (x_real, y_real) and `next_noise(B)` gives (z, y_fake); the notebook draws them from one
-    process's data, the torchrun entry from this process's shard.
+    process's data, the torchrun entry from this process's shard. Under DistributedDataParallel G and D are the
+    wrappers and `D_for_G` is D's plain module, which the G step goes through (see `g_step`); by default D.
     """
     logs: dict[str, float] = {}
     for _ in range(n_D):
         x_real, y_real = next_real()
         logs = d_step(G, D, opt_D, x_real, y_real, *next_noise(len(x_real)))
-    logs.update(g_step(G, D, opt_G, *next_noise(len(x_real)), ortho_beta=ortho_beta))
+    logs.update(g_step(G, D if D_for_G is None else D_for_G, opt_G, *next_noise(len(x_real)), ortho_beta=ortho_beta))
     if G_ema is not None:
         ema_update(G_ema, G, ema_decay)
     return logs

@@ -1,8 +1,10 @@
 """Wang et al. 2018, pix2pixHD: coarse-to-fine G, multi-scale D, feature matching, instance maps and features.
 
 Extends pix2pix (notebook 09) and CycleGAN's ResNet G (notebook 10): the global generator G1 is
-`gan_utils.nn.ResnetGenerator` with pix2pixHD's four down steps, and each of the three discriminators is 09's
-`PatchDiscriminator`, read block by block so that its intermediate features feed the feature-matching loss.
+`gan_utils.nn.translation.ResnetGenerator` with pix2pixHD's four down steps, and each of the three discriminators is
+09's `PatchDiscriminator`, read block by block so that its intermediate features feed the feature-matching loss.
+`train_step` is notebook 11's step; the torchrun entry `gan_utils.train_pix2pixhd` runs it under
+DistributedDataParallel.
 Names and defaults follow NVIDIA/pix2pixHD (`models/networks.py`, `models/pix2pixHD_model.py`): `ngf`, `ndf`,
 `n_layers`, `num_D`, `n_downsample_global`, `n_blocks_global`, `n_blocks_local`, `feat_num`, `lambda_feat`.
 Differences from that code, both small: the VGG loss normalises its input as the ImageNet weights expect; one
@@ -14,7 +16,7 @@ from __future__ import annotations
 import os
 import urllib.error
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,12 +24,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gan_utils.network import network_available
 from gan_utils.nn.translation import PatchDiscriminator, ResnetBlock, ResnetGenerator, norm_layer
 
 __all__ = [
     "GlobalGenerator", "InstanceEncoder", "LocalEnhancer", "MultiscaleDiscriminator", "VGGLoss",
     "cluster_instance_features", "downsample", "feature_matching_loss", "generator_input", "instance_boundary",
-    "instance_means", "instance_pool", "load_vgg_loss", "multiscale_gan_loss",
+    "instance_means", "instance_pool", "load_vgg_loss", "multiscale_gan_loss", "train_step",
 ]  # fmt: skip
 
 
@@ -331,8 +334,6 @@ def _torchvision_vgg19() -> nn.Sequential:
 def load_vgg_loss(device: str | torch.device = "cpu", builder: Callable[[], nn.Sequential] | None = None,
                   verbose: bool = True) -> VGGLoss | None:
     """The VGG loss with torchvision's ImageNet VGG19 (cached or downloaded), or None with a notice if unavailable."""
-    from gan_utils.data.base import network_available
-
     cached = any(Path(torch.hub.get_dir(), "checkpoints").glob("vgg19-*.pth"))
     if builder is None:
         if not cached and (os.environ.get("GAN_OFFLINE") or not network_available("download.pytorch.org")):
@@ -380,3 +381,47 @@ def cluster_instance_features(feats: np.ndarray | torch.Tensor, k: int = 10, see
             best, best_err = centres, err
     _, first = np.unique(best, axis=0, return_index=True)
     return best[np.sort(first)]
+
+
+# --------------------------------------------------------------------------- the training step
+
+
+def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None,
+               opt_G: torch.optim.Optimizer | Iterable[torch.optim.Optimizer], opt_D: torch.optim.Optimizer,
+               a: torch.Tensor, k: torch.Tensor, y: torch.Tensor, label_nc: int,
+               vgg: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, use_boundary: bool = True,
+               joint_D: bool = False, D_for_G: nn.Module | None = None) -> dict[str, float]:
+    """One pix2pixHD step: D on the halved LSGAN loss, then G (and E) on GAN + feature matching (+ 10 VGG).
+
+    a: label ids (B, 1, H, W); k: instance keys (B, 1, H, W); y: photos (B, 3, H, W) in [-1, 1]. G reads the
+    one-hot map, the instance boundary map (unless use_boundary=False) and E's pooled features (unless E is None);
+    D judges (map and boundary, photo) pairs. opt_G is one optimizer or several (all zeroed and stepped together).
+    joint_D sends the real and the fake pairs through D in one call, as DistributedDataParallel needs (one forward
+    per backward); every layer of D normalises per image, so only rounding changes. Under DDP, D_for_G is D's
+    plain module, which G's pass goes through: D's gradients there are thrown away, so they need no all-reduce.
+    """
+    x = generator_input(a, label_nc, k, boundary=use_boundary)  # (B, K + 1, H, W): one-hot map and boundary
+    x_G = torch.cat([x, E(y, k)], 1) if E is not None else x  # + the instance features
+    y_fake = G(x_G)  # (B, 3, H, W)
+    if joint_D:
+        pred = D(torch.cat([torch.cat([x, y], 1), torch.cat([x, y_fake.detach()], 1)]))  # real then fake
+        n = len(y)
+        pred_real = [[f[:n] for f in scale] for scale in pred]
+        pred_fake = [[f[n:] for f in scale] for scale in pred]
+    else:
+        pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
+    loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
+    opt_D.zero_grad(set_to_none=True)
+    loss_D.backward()
+    opt_D.step()
+    pred_fake = (D if D_for_G is None else D_for_G)(torch.cat([x, y_fake], 1))
+    loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), feature_matching_loss(pred_fake, pred_real)
+    loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
+    opts = [opt_G] if isinstance(opt_G, torch.optim.Optimizer) else list(opt_G)
+    for opt in opts:
+        opt.zero_grad(set_to_none=True)
+    (loss_gan + loss_fm + loss_vgg).backward()
+    for opt in opts:
+        opt.step()
+    losses = {"loss_D": loss_D.item(), "loss_G_GAN": loss_gan.item(), "loss_G_FM": loss_fm.item()}
+    return losses | ({"loss_G_VGG": loss_vgg.item()} if vgg is not None else {})

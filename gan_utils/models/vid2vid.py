@@ -5,33 +5,21 @@ w, a soft occlusion mask m and a hallucinated image h; the frame is x_t = (1 - m
 (the paper's notation, m = 1 hallucinates). With the foreground/background split, foreground pixels take a
 second hallucinated image instead. An image discriminator D_I judges (map, frame) pairs and a video
 discriminator D_V judges K consecutive frames with the flows between them; both are pix2pixHD's multi-scale
-discriminators with its feature-matching loss, imported from gan_utils.models.pix2pixhd.
+discriminators with its feature-matching loss, imported from gan_utils.models.pix2pixhd. `train_step` is notebook
+12's step: G generates a window's frames in a row, then D_I and D_V, then G on GAN, feature matching, the flow
+terms and L1. Flow warping is a shared layer, `gan_utils.nn.warp`.
 """
 
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["SequentialGenerator", "combine", "flow_loss", "foreground_composite", "mask_loss", "video_d_input",
-           "warp", "warp_loss"]
+from gan_utils.models.pix2pixhd import feature_matching_loss, multiscale_gan_loss
+from gan_utils.nn.warp import warp
 
-
-def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward-warp images x (B, C, H, W) by flow (B, 2, H, W) in pixels (dx, dy): out(p) = x(p + flow(p)).
-
-    Bilinear, with border padding (vid2vid's `resample`); flow from frame t to t-1 turns frame t-1 into t.
-    """
-    if flow.shape[1] != 2 or flow.shape[-2:] != x.shape[-2:] or flow.shape[0] != x.shape[0]:
-        raise ValueError(f"flow {tuple(flow.shape)} does not fit images {tuple(x.shape)}; it must be (B, 2, H, W).")
-    b, _, h, w = x.shape
-    ys, xs = torch.meshgrid(torch.arange(h, device=x.device, dtype=x.dtype),
-                            torch.arange(w, device=x.device, dtype=x.dtype), indexing="ij")
-    gx = (xs + flow[:, 0]) * (2 / max(w - 1, 1)) - 1  # pixel centres at -1 ... 1 (align_corners=True)
-    gy = (ys + flow[:, 1]) * (2 / max(h - 1, 1)) - 1
-    grid = torch.stack([gx, gy], -1)  # (B, H, W, 2)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=True)
+__all__ = ["SequentialGenerator", "combine", "flow_loss", "flow_terms", "foreground_composite", "generate_window",
+           "mask_loss", "train_step", "video_d_input", "warp_loss"]
 
 
 def combine(warped: torch.Tensor, hallucinated: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -168,3 +156,83 @@ class SequentialGenerator(nn.Module):
             out["foreground"] = h_fg
         out["image"] = x
         return out
+
+
+# --------------------------------------------------------------------------- the training step
+
+
+def generate_window(G: nn.Module, s: torch.Tensor, x: torch.Tensor, fg: torch.Tensor,
+                    n_past: int = 2) -> tuple[torch.Tensor, list[dict[str, torch.Tensor]]]:
+    """Frames n_past .. T-1 of windows, each from the n_past frames before it (G's own outputs, detached, after the
+    real first ones): their stack (B, T - n_past, C, H, W) and G's output dict per frame.
+
+    s: G's per-frame maps (B, T, C_map, H, W); x: the real frames (B, T, C, H, W); fg: foreground masks (B, T, 1, H, W).
+    """
+    c = x.shape[2]
+    prev, outs = x[:, :n_past].flatten(1, 2), []  # (B, n_past * C, H, W)
+    for j in range(n_past, s.shape[1]):
+        o = G(s[:, j - n_past:j + 1].flatten(1, 2), prev, fg[:, j])
+        outs.append(o)
+        prev = torch.cat([prev[:, c:], o["image"].detach()], 1)
+    return torch.stack([o["image"] for o in outs], 1), outs
+
+
+def flow_terms(outs: list[dict[str, torch.Tensor]], x: torch.Tensor, flow: torch.Tensor, conf: torch.Tensor,
+               n_past: int = 2) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The flow, warp and mask losses of `generate_window`'s frames, each averaged over them.
+
+    Frame j's predicted flow is compared with the reference flow[:, j - 1] (frame j to j - 1) and must warp the
+    real frame j - 1 onto the real frame j; all three count where conf[:, j - 1] trusts the reference.
+    """
+    f = w = m = 0.0
+    for i, o in enumerate(outs):
+        j = n_past + i  # frame j, flow j-1 -> j
+        ref, c = flow[:, j - 1], conf[:, j - 1]  # (B, 2, H, W), (B, 1, H, W)
+        f = f + flow_loss(o["flow"], ref, c)
+        w = w + warp_loss(x[:, j - 1], x[:, j], o["flow"], c)
+        m = m + mask_loss(o["mask"], c)
+    n = len(outs)
+    return f / n, w / n, m / n
+
+
+def train_step(G: nn.Module, D_I: nn.Module, D_V: nn.Module, opt_G: torch.optim.Optimizer,
+               opt_D_I: torch.optim.Optimizer, opt_D_V: torch.optim.Optimizer, s: torch.Tensor, x: torch.Tensor,
+               fg: torch.Tensor, flow: torch.Tensor, conf: torch.Tensor, n_past: int = 2, n_frames_D: int = 3,
+               lambda_feat: float = 10.0, lambda_F: float = 10.0, lambda_T: float = 10.0,
+               lambda_L1: float = 10.0) -> dict[str, float]:
+    """One vid2vid step on windows of T = n_past + t_gen frames (t_gen >= n_frames_D).
+
+    s (B, T, C_map, H, W) maps, x (B, T, 3, H, W) real frames, fg (B, T, 1, H, W) foreground masks, flow
+    (B, T-1, 2, H, W) reference flows and conf (B, T-1, 1, H, W) their confidence. G generates the last t_gen
+    frames; D_I judges every generated (map, frame) pair and D_V the last n_frames_D frames with the reference flows
+    between them, each D's LSGAN loss halved. Then G on both GAN terms, both feature-matching terms (lambda_feat),
+    the flow (lambda_F), warp (lambda_T) and mask terms, and lambda_L1 * L1 to the real frames (in place of the
+    paper's VGG loss).
+    """
+    fake, outs = generate_window(G, s, x, fg, n_past)  # (B, t_gen, 3, H, W)
+    real = x[:, n_past:]
+    s_img = s[:, n_past:].flatten(0, 1)  # (B t_gen, C_map, H, W)
+    img_real, img_fake = torch.cat([s_img, real.flatten(0, 1)], 1), torch.cat([s_img, fake.flatten(0, 1)], 1)
+    v_flow = flow[:, -(n_frames_D - 1):]  # the reference flows between the last n_frames_D frames
+    v_real = video_d_input(real[:, -n_frames_D:], v_flow)
+    v_fake = video_d_input(fake[:, -n_frames_D:], v_flow)
+    loss_D_I = 0.5 * (multiscale_gan_loss(D_I(img_real), True) + multiscale_gan_loss(D_I(img_fake.detach()), False))
+    loss_D_V = 0.5 * (multiscale_gan_loss(D_V(v_real), True) + multiscale_gan_loss(D_V(v_fake.detach()), False))
+    opt_D_I.zero_grad(set_to_none=True)
+    loss_D_I.backward()
+    opt_D_I.step()
+    opt_D_V.zero_grad(set_to_none=True)
+    loss_D_V.backward()
+    opt_D_V.step()
+    fI_fake, fI_real, fV_fake, fV_real = D_I(img_fake), D_I(img_real), D_V(v_fake), D_V(v_real)
+    loss_gan = multiscale_gan_loss(fI_fake, True) + multiscale_gan_loss(fV_fake, True)
+    loss_fm = (feature_matching_loss(fI_fake, fI_real, lambda_feat)
+               + feature_matching_loss(fV_fake, fV_real, lambda_feat))
+    l_flow, l_warp, l_mask = flow_terms(outs, x, flow, conf, n_past)
+    l1 = (fake - real).abs().mean()
+    loss_G = loss_gan + loss_fm + lambda_F * l_flow + lambda_T * l_warp + l_mask + lambda_L1 * l1
+    opt_G.zero_grad(set_to_none=True)
+    loss_G.backward()
+    opt_G.step()
+    return {"D_I": loss_D_I.item(), "D_V": loss_D_V.item(), "G_gan": loss_gan.item(), "FM": loss_fm.item(),
+            "flow": l_flow.item(), "warp": l_warp.item(), "mask": l_mask.item(), "L1": l1.item()}

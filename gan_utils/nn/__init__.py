@@ -5,8 +5,9 @@
 - `init`: DCGAN's N(0, 0.02) `weights_init`, kept by InfoGAN, Salimans et al., pix2pix, CycleGAN and others.
 - `minibatch`: minibatch discrimination (Salimans et al.), for any D that should see across the batch.
 - `normalization`: virtual batch norm (Salimans et al.) and class-conditional BN (BigGAN).
-- `translation`: pix2pix's U-Net and PatchGAN (with its receptive field), CycleGAN's ResNet G, image pool and
-  linear LR decay, shared by pix2pix, CycleGAN and pix2pixHD.
+- `translation`: pix2pix's PatchGAN (with its receptive field) and the ResNet G and block, shared by pix2pix,
+  CycleGAN, pix2pixHD and vid2vid; the norms they choose from.
+- `warp`: backward warping of images by a dense flow (vid2vid's generator and the temporal measures).
 """
 
 from gan_utils.nn.blocks3d import down3d, up3d, volume_stages
@@ -15,16 +16,13 @@ from gan_utils.nn.init import weights_init
 from gan_utils.nn.minibatch import MinibatchDiscrimination
 from gan_utils.nn.normalization import ConditionalBatchNorm2d, VirtualBatchNorm, vbn_reference_pass
 from gan_utils.nn.translation import (
-    ImagePool,
     PatchDiscriminator,
     ResnetBlock,
     ResnetGenerator,
-    UnetGenerator,
-    linear_decay,
     patch_output_size,
     receptive_field,
-    unet_depth,
 )
+from gan_utils.nn.warp import warp
 
 __all__ = [
     "down3d", "up3d", "volume_stages",
@@ -32,6 +30,6 @@ __all__ = [
     "weights_init",
     "MinibatchDiscrimination",
     "ConditionalBatchNorm2d", "VirtualBatchNorm", "vbn_reference_pass",
-    "ImagePool", "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "UnetGenerator", "linear_decay",
-    "patch_output_size", "receptive_field", "unet_depth",
+    "PatchDiscriminator", "ResnetBlock", "ResnetGenerator", "patch_output_size", "receptive_field",
+    "warp",
 ]

@@ -1,4 +1,5 @@
-"""Time per BigGAN step of `gan_utils.train_biggan` as 1 process and as 2 torchrun processes, at one global batch.
+"""Time per BigGAN step of `gan_utils.scripts.train_biggan` as 1 process and as 2 torchrun processes, at one
+global batch.
 
 Each configuration runs the real entry point in a subprocess (fresh checkpoint folder, offline stand-in data unless
 GAN_DATA_ROOT has CIFAR-10), and reports the script's own seconds per G step (start-up excluded) and the wall time
@@ -22,7 +23,7 @@ import time
 def run(nproc: int, threads: int, args: argparse.Namespace, folder: str) -> tuple[float, float]:
     """(seconds per G step as the script measured it, wall seconds) for one configuration."""
     launcher = ["-m", "torch.distributed.run", f"--nproc_per_node={nproc}"] if nproc > 1 else []
-    cmd = [sys.executable, *launcher, "-m", "gan_utils.train_biggan", "--steps", str(args.steps), "--batch",
+    cmd = [sys.executable, *launcher, "-m", "gan_utils.scripts.train_biggan", "--steps", str(args.steps), "--batch",
            str(args.batch), "--ch", str(args.ch), "--log-every", str(args.steps), "--ckpt-every", str(args.steps),
            "--ckpt-dir", folder, "--device", "cpu", "--data", args.data, "--n-synthetic", "2000"]
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "GAN_THREADS": str(threads)}

@@ -98,8 +98,8 @@ from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator, mlp
 from gan_utils.models.vid2vid import SequentialGenerator
 from gan_utils.nn import minibatch, normalization
 from gan_utils.nn.translation import PatchDiscriminator, ResnetGenerator
-from gan_utils.stacked import StackedGAN
-from gan_utils.training import train_discriminator, train_generator
+from gan_utils.train.seed_runs import StackedGAN
+from gan_utils.train.trainer import train_discriminator, train_generator
 
 ROOT = Path(__file__).resolve().parent.parent
 META = torch.device("meta")
@@ -745,7 +745,7 @@ def nb12(S: dict[str, Any]) -> Iterator[Run]:
         loss_D = 0.5 * (p2phd.multiscale_gan_loss(d_real, True) + p2phd.multiscale_gan_loss(d_fake, False))
         opts_f["D_I"].zero_grad(); loss_D.backward(); opts_f["D_I"].step()  # noqa: E702
         f_fake, f_real = D_f(torch.cat([s, fake], 1)), D_f(torch.cat([s, real], 1))
-        loss = (p2phd.multiscale_gan_loss(f_fake, True) + p2phd.feature_matching_loss(f_fake, f_real, 10.0)
+        loss = (p2phd.multiscale_gan_loss(f_fake, True) + p2phd.gan_feat_loss(f_fake, f_real, 10.0)
                 + 10.0 * (fake - real).abs().mean())
         opts_f["G"].zero_grad(); loss.backward(); opts_f["G"].step()  # noqa: E702
     yield Run(f"frame-by-frame at {w}x{h}, {B * t_gen} frames a step", S["steps_frame"], frame_step, (G_f, D_f))

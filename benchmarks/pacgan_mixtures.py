@@ -1,6 +1,6 @@
 """The PacGAN Table 1 protocol at a chosen size: ring8 and grid25 x packs x seeds, mean ± sd and wall time per cell.
 
-Each (mixture, pack) cell trains its seeds stacked (`gan_utils.stacked.train_mixture_runs`) and scores 2,500
+Each (mixture, pack) cell trains its seeds stacked (`gan_utils.train.seed_runs.train_mixture_runs`) and scores 2,500
 samples per run (modes covered, high-quality %, reverse KL). Use it to pick the notebook's per-mode sizes.
 Example: `flock /tmp/torch.lock .venv/bin/python benchmarks/pacgan_mixtures.py --steps 3000 --lr 1e-3 --g-width 128`
 """
@@ -13,7 +13,7 @@ import time
 import torch
 
 from gan_utils.data.synthetic.mixtures import grid25, ring8
-from gan_utils.stacked import train_mixture_runs
+from gan_utils.train.seed_runs import train_mixture_runs
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """Aggregate steps/s of R PacGAN 2D runs stacked into batched weights vs the same R runs stepped one after another.
 
-Both train the same networks on the same batches (`gan_utils.stacked` is tested equal to separate eager runs);
+Both train the same networks on the same batches (`gan_utils.train.seed_runs` is tested equal to separate eager runs);
 only the wall time differs. Runs on CUDA if there is one (then the stacked step is also timed in a CUDA graph).
 Example: `flock /tmp/torch.lock .venv/bin/python benchmarks/pacgan_stacked.py --runs 3 12 --steps 100`
 """
@@ -13,8 +13,8 @@ import time
 import torch
 
 from gan_utils.models.pacgan import PacMLPDiscriminator, PacMLPGenerator, init_normal
-from gan_utils.stacked import StackedGAN
-from gan_utils.training import train_discriminator, train_generator
+from gan_utils.train.seed_runs import StackedGAN
+from gan_utils.train.trainer import train_discriminator, train_generator
 
 
 def make(R: int, args, device: torch.device) -> tuple[list[PacMLPGenerator], list[PacMLPDiscriminator]]:

@@ -11,7 +11,7 @@ import torch
 from gan_utils.data.mnist import load_mnist
 from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator
 from gan_utils.runtime import default_data_root
-from gan_utils.training import Trainer, train_discriminator, train_generator
+from gan_utils.train.trainer import Trainer, train_discriminator, train_generator
 
 
 def make(data, batch: int):

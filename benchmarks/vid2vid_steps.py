@@ -24,7 +24,7 @@ import torch
 
 from gan_utils.data.synthetic.moving_shapes import moving_shapes
 from gan_utils.metrics.temporal import tvl1_flows
-from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, feature_matching_loss, multiscale_gan_loss
+from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, gan_feat_loss, multiscale_gan_loss
 from gan_utils.models.vid2vid import SequentialGenerator, train_step
 
 
@@ -57,7 +57,7 @@ def steps(w: int, h: int, ngf: int, batch: int = 2, t_gen: int = 3, k: int = 10,
             D_I(torch.cat([s, x], 1)), True)
         opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
         f_fake, f_real = D_I(torch.cat([s, fake], 1)), D_I(torch.cat([s, x], 1))
-        loss = multiscale_gan_loss(f_fake, True) + feature_matching_loss(f_fake, f_real)
+        loss = multiscale_gan_loss(f_fake, True) + gan_feat_loss(f_fake, f_real)
         opt.zero_grad(); loss.backward(); opt.step()  # noqa: E702
 
     return timed(vid2vid), timed(frame)

@@ -14,8 +14,8 @@ import numpy as np
 import torch
 
 from gan_utils.config import DATA_SOURCES, MODES, RunConfig
-from gan_utils.grading import grading_submission
 from gan_utils.paths import env_path, repo_root
+from gan_utils.teaching import grading_submission
 
 
 def in_colab() -> bool:

@@ -70,10 +70,10 @@ from torch import nn
 import gan_utils
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.synthetic import ring8
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.mixtures import mode_stats
-from gan_utils.training import Trainer
-from gan_utils.viz import plot_losses, plot_snapshots, scatter_2d, show_grid
+from gan_utils.train.trainer import Trainer
+from gan_utils.display.viz import plot_losses, plot_snapshots, scatter_2d, show_grid
 
 # %% [markdown]
 # `setup()` reads the run mode from `GAN_MODE`, seeds Python, NumPy and torch, picks the device
@@ -344,11 +344,11 @@ def train_generator(D, G, opt_G, z):
 
 
 # %% [markdown]
-# These two functions are promoted to `gan_utils.training`. Run from the same weights and the same batch, both
+# These two functions are promoted to `gan_utils.train.trainer`. Run from the same weights and the same batch, both
 # versions give the same loss:
 
 # %%
-from gan_utils import training
+from gan_utils.train import trainer as library
 
 def one_step(step_fn, *args):
     torch.manual_seed(1)
@@ -360,9 +360,9 @@ def one_step(step_fn, *args):
 z8 = torch.randn(8, 100, device=device)
 # equal up to float rounding (the library computes the same loss with BCE-with-logits)
 assert math.isclose(one_step(train_discriminator, x_real[:8], z8),
-                    one_step(training.train_discriminator, x_real[:8], z8), rel_tol=1e-5)
-assert math.isclose(one_step(train_generator, z8), one_step(training.train_generator, z8), rel_tol=1e-5)
-print("gan_utils.training matches")
+                    one_step(library.train_discriminator, x_real[:8], z8), rel_tol=1e-5)
+assert math.isclose(one_step(train_generator, z8), one_step(library.train_generator, z8), rel_tol=1e-5)
+print("gan_utils.train.trainer matches")
 
 # %% [markdown]
 # Now one **training step** of Algorithm 1: $k$ discriminator updates, each on a fresh real batch and fresh noise,
@@ -714,7 +714,7 @@ d_star_when_equal = 0.5
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(d_star_at_x, sealed("fc0a088c94c3a040"), "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
 check(d_star_when_equal, sealed("8441752fcb3412a6"), "D* at equilibrium", hint="Set p_g = p_data in the same formula.");

@@ -60,13 +60,13 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.mnist import load_mnist
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy
-from gan_utils.training import Trainer
-from gan_utils.viz import plot_losses, plot_snapshots, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer
+from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. Only these change between `fast`, `default` and `full`.
@@ -363,7 +363,7 @@ first_layer_params = (100 + 10) * 256 + 256
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(first_layer_params, sealed("5bdb685cd7b6bc57"), "first layer parameters",
       hint="A Linear(n_in, n_out) layer has n_in * n_out weights and n_out biases; n_in includes the label.");

@@ -63,18 +63,18 @@ import torch
 from torch import nn
 
 import gan_utils
-from gan_utils.checkpoints import has_checkpoint, load_module
+from gan_utils.train.checkpoints import has_checkpoint, load_module
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
-from gan_utils.exercises import check
-from gan_utils.history import History
+from gan_utils.teaching import check
+from gan_utils.train.history import History
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.diversity import mean_pairwise_ms_ssim
 from gan_utils.metrics.fid_is import domain_fid
 from gan_utils.models.vanilla import MLPGenerator
-from gan_utils.training import Trainer, train_discriminator, train_generator
-from gan_utils.viz import plot_losses, plot_snapshots, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer, train_discriminator, train_generator
+from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. `width` is the number of channels of $G$'s last and $D$'s first hidden layer (the paper's
@@ -657,7 +657,7 @@ size_after_three = 32  # 4 -> 8 -> 16 -> 32
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(size_after_three, sealed("f6cb6497e7e37101"), "output size", hint="Each layer doubles the size: 4 -> 8 -> ...");
 

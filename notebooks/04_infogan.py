@@ -65,14 +65,14 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.mnist import load_mnist
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.matching import confusion, matched_accuracy
 from gan_utils.nn.init import weights_init
-from gan_utils.training import Trainer
-from gan_utils.viz import plot_losses, plot_snapshots, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer
+from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.display.widgets import interact
 
 # %%
 SIZES = {  # paper (Table 1 and the released MNIST script): fc 1024, width 64, batch 128, 50 epochs x 100 updates
@@ -521,7 +521,7 @@ max_L_I = math.log(10)  # 2.3026 nats
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(max_L_I, sealed("7909c321a5f8d674"), "max L_I",
       hint="L_I <= I(c; x) <= H(c); for a uniform code H(c) = log K. Give 4 decimals.");

@@ -68,13 +68,13 @@ from torch import nn
 import gan_utils
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.synthetic import ring8
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import domain_inception_score
 from gan_utils.metrics.mixtures import mode_stats
-from gan_utils.viz import show_grid
-from gan_utils.training import Trainer
+from gan_utils.display.viz import show_grid
+from gan_utils.train.trainer import Trainer
 
 # %%
 SIZES = {
@@ -668,7 +668,7 @@ d_star_smoothed = 0.9 * 0.5 / (0.5 + 0.5)  # alpha p / (2 p)
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(d_star_smoothed, sealed("549d269a881eb14e"), "D* with smoothing",
       hint="D* = (alpha p_data + beta p_model) / (p_data + p_model).");

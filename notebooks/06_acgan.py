@@ -70,14 +70,14 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.cifar import load_cifar10
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.diversity import mean_pairwise_ms_ssim
 from gan_utils.metrics.fid_is import conditional_accuracy
 from gan_utils.nn.init import weights_init
-from gan_utils.training import Trainer
-from gan_utils.viz import plot_losses, plot_snapshots, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer
+from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode; only these change between `fast`, `default` and `full`. `width` is notebook 03's `ngf`/`ndf`.
@@ -695,7 +695,7 @@ d_saturating = -0.01  # = -sigmoid(a): almost no gradient when D is sure
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import sealed
+from gan_utils.teaching import sealed
 
 check(my_G_loss_saturating(s_f, c_f, y_f), acgan.g_loss(s_f, c_f, y_f, saturating=True), "saturating G loss",
       hint="-(L_C - L_S) without the real terms: the fake class cross-entropy plus mean log(1 - sigmoid(s_fake)).")

@@ -76,14 +76,14 @@ import gan_utils
 from gan_utils import losses
 from gan_utils.data.synthetic.voxels import synthetic_furniture
 from gan_utils.data.voxels import load_modelnet10, resample
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.probe import linear_probe, stratified_split
 from gan_utils.metrics.voxels import nearest_iou, pairwise_iou, voxel_iou
 from gan_utils.models.gan3d import (ImageEncoder, VoxelDiscriminator, VoxelGenerator, d_accuracy, d_step_gated,
                                    kl_loss, pooled_features, recon_loss, reparameterize)
-from gan_utils.training import Trainer
-from gan_utils.viz import render_views, show_grid, show_voxels
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer
+from gan_utils.display.viz import render_views, show_grid, show_voxels
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. The paper generates 64³ grids with $G$ and $D$ at width 64 (512 channels at 4³) and a batch of

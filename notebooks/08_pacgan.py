@@ -68,13 +68,13 @@ import gan_utils
 from gan_utils.data import load_dataset
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.synthetic import grid25, ring8
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.mixtures import mode_stats
 from gan_utils.metrics.stacked import stacked_modes
 from gan_utils.models.dcgan import DCGANGenerator
-from gan_utils.training import Trainer, train_discriminator, train_generator
-from gan_utils.viz import plot_losses, scatter_2d, show_grid
+from gan_utils.train.trainer import Trainer, train_discriminator, train_generator
+from gan_utils.display.viz import plot_losses, scatter_2d, show_grid
 
 # %% [markdown]
 # Sizes per mode. The 2D sizes are ours where the paper's do not fit a CPU; the paper's values are in the
@@ -313,12 +313,12 @@ print(f"official form {official:.4f}  d_loss_bce {d_loss_bce(d_real, d_fake):.4f
 # the course's machines have no GPU, so nobody has yet checked that a replayed step equals the eager one. If you
 # try it, compare its scores with a run without it. On a CPU the step is bound by arithmetic, so stacking saves
 # little time here; it still runs all seeds of a setting in one
-# call. `gan_utils.stacked.StackedGAN` does this; a check that one stacked step equals separate steps:
+# call. `gan_utils.train.seed_runs.StackedGAN` does this; a check that one stacked step equals separate steps:
 
 # %%
 import copy
 
-from gan_utils.stacked import StackedGAN, train_mixture_runs
+from gan_utils.train.seed_runs import StackedGAN, train_mixture_runs
 
 Gs = [pacgan.PacMLPGenerator(width=32, layers=2) for _ in range(2)]             # 2 runs, small networks
 Ds = [pacgan.PacMLPDiscriminator(pack=2, width=16, layers=2) for _ in range(2)]

@@ -68,18 +68,18 @@ from skimage.metrics import structural_similarity
 from torch import nn
 
 import gan_utils
-from gan_utils.checkpoints import rng_state, set_rng_state
+from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import load_cityscapes
 from gan_utils.data.facades import load_facades
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.losses import d_loss_bce, g_loss_pix2pix, l1_loss
 from gan_utils.metrics.segmentation import SegNet, pixel_accuracy, segment, segmentation_scores, train_segmenter
 from gan_utils.models import pix2pix
 from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.nn import PatchDiscriminator, patch_output_size, receptive_field, weights_init
-from gan_utils.training import Trainer, assert_same_step
-from gan_utils.viz import plot_losses, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer, assert_same_step
+from gan_utils.display.viz import plot_losses, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. `size` is the image side (the paper's 256 only in `full`); `width` is $G$'s `ngf` and $D$'s
@@ -764,7 +764,7 @@ def logit_map_side(n, layers):
 
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.exercises import check_function
+from gan_utils.teaching import check_function
 
 D70 = PatchDiscriminator(6, 64, n_layers=3)
 layers70 = [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in D70.modules() if isinstance(m, nn.Conv2d)]

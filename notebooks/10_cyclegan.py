@@ -62,19 +62,19 @@ from torch import nn
 
 import gan_utils
 from gan_utils import losses
-from gan_utils.checkpoints import rng_state, set_rng_state
+from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import load_cityscapes
 from gan_utils.data.facades import load_facades
 from gan_utils.data.pairs import ids_from_colors
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
 from gan_utils.models import cyclegan
 from gan_utils.models.cyclegan import ImagePool, linear_decay
 from gan_utils.nn import weights_init
 from gan_utils.nn.translation import PatchDiscriminator, ResnetBlock, ResnetGenerator, receptive_field
-from gan_utils.training import Trainer, assert_same_step
-from gan_utils.viz import plot_losses, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer, assert_same_step
+from gan_utils.display.viz import plot_losses, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. The paper trains at 256 px with 9 residual blocks and width `ngf = ndf = 64`; on a CPU we

@@ -76,20 +76,20 @@ from scipy.cluster.vq import vq
 from torch import nn
 
 import gan_utils
-from gan_utils.checkpoints import rng_state, set_rng_state
+from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import collapse_instances, load_cityscapes, load_cityscapes_label_maps
-from gan_utils.exercises import check, check_function
+from gan_utils.teaching import check, check_function
 from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
 from gan_utils.models import pix2pix, pix2pixhd
 from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.models.pix2pixhd import (GlobalGenerator, InstanceEncoder, LocalEnhancer, MultiscaleDiscriminator,
-                                        cluster_instance_features, downsample, feature_matching_loss,
+                                        cluster_instance_features, downsample, gan_feat_loss,
                                         generator_input, instance_boundary, instance_means, instance_pool,
                                         load_vgg_loss, multiscale_gan_loss)
 from gan_utils.nn import PatchDiscriminator, weights_init
-from gan_utils.training import Trainer, assert_same_step
-from gan_utils.viz import plot_losses, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer, assert_same_step
+from gan_utils.display.viz import plot_losses, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode. `height` is $G_1$'s image height; $G_1$ works at (2·height)×height and $G_2$ at twice that,
@@ -410,8 +410,8 @@ def fm_loss(feats_fake, feats_real, lambda_feat=10.0):
 fake = [[torch.full((1, 1, 2, 2), 1.0), torch.full((1, 1, 1, 1), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
 real = [[torch.full((1, 1, 2, 2), 0.5), torch.full((1, 1, 1, 1), 1.0), torch.full((1, 1, 1, 1), -9.0)]]
 print(f"FM loss: {fm_loss(fake, real):.2f}")
-assert torch.isclose(fm_loss(fake, real), feature_matching_loss(fake, real))
-assert torch.isclose(fm_loss(out_inline, out_lib), feature_matching_loss(out_inline, out_lib))
+assert torch.isclose(fm_loss(fake, real), gan_feat_loss(fake, real))
+assert torch.isclose(fm_loss(out_inline, out_lib), gan_feat_loss(out_inline, out_lib))
 
 # %% [markdown]
 # **The VGG loss** compares the real and the generated photo in the feature space of an ImageNet VGG19 (five
@@ -475,7 +475,7 @@ def make_step(G, D, E, opt_G, opt_D, half, use_boundary=True, before=None):
         loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
         opt_D.zero_grad(); loss_D.backward(); opt_D.step()
         pred_fake = D(torch.cat([x, y_fake], 1))
-        loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), feature_matching_loss(pred_fake, pred_real)
+        loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), gan_feat_loss(pred_fake, pred_real)
         loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
         opt_G.zero_grad(); (loss_gan + loss_fm + loss_vgg).backward(); opt_G.step()
         losses = {"loss_D": loss_D.item(), "loss_G_GAN": loss_gan.item(), "loss_G_FM": loss_fm.item()}
@@ -511,7 +511,7 @@ print(f"phase 1 (G1 at {size_G1[0]}x{size_G1[1]}): {trainer_g1.step} steps in {t
 
 # %% [markdown]
 # The promotion check of the step: it is `gan_utils.models.pix2pixhd.train_step`, which the torchrun script
-# `gan_utils.train_pix2pixhd` runs on every process. Two fresh phase-1 set-ups from `make_global` take one step each
+# `gan_utils.scripts.train_pix2pixhd` runs on every process. Two fresh phase-1 set-ups from `make_global` take one step each
 # on the same batch and flip, one through `make_step` and one through the library's; they must log the same losses
 # and leave the same weights. The check leaves the notebook's random state as it found it.
 
@@ -1006,7 +1006,7 @@ def my_fm(fake, real, lambda_feat=10.0):
 g = torch.Generator().manual_seed(2)
 fk = [torch.randn(1, 4, 8, 8, generator=g), torch.randn(1, 8, 4, 4, generator=g), torch.randn(1, 1, 3, 3, generator=g)]
 rl = [torch.randn_like(f) for f in fk]
-check(None if my_fm(fk, rl) is None else float(my_fm(fk, rl)), float(feature_matching_loss([fk], [rl])), "FM loss",
+check(None if my_fm(fk, rl) is None else float(my_fm(fk, rl)), float(gan_feat_loss([fk], [rl])), "FM loss",
       hint="w = 4 / (len(fake) - 1); sum w * (f - r.detach()).abs().mean() over all but the last entry; "
            "times lambda_feat.");
 
@@ -1015,7 +1015,7 @@ check(None if my_fm(fk, rl) is None else float(my_fm(fk, rl)), float(feature_mat
 # `num_D=3` for the same steps (`MultiscaleDiscriminator(..., num_D=1)` in `make_global`), and compare the
 # segmentation scores and the images. Where does the single D fail: on large uniform regions or on texture?
 #
-# **Exercise 5 (open).** Turn the feature-matching loss off (`feature_matching_loss(...) * 0`) in phase 1 and rerun.
+# **Exercise 5 (open).** Turn the feature-matching loss off (`gan_feat_loss(...) * 0`) in phase 1 and rerun.
 # How do the losses and the images change? Then look at the encoder: train with `n_feat = 1` and list the styles
 # K-means finds for cars. Which property of the cars does that single number capture?
 #

@@ -77,20 +77,20 @@ from IPython.display import display
 from matplotlib.colors import hsv_to_rgb
 
 import gan_utils
-from gan_utils.animation import clip_player, filmstrip
-from gan_utils.checkpoints import rng_state, set_rng_state
+from gan_utils.display.animation import clip_player, filmstrip
+from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.synthetic.moving_shapes import moving_shapes
 from gan_utils.data.video import load_video
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
 from gan_utils.metrics.temporal import endpoint_error, flow_confidence, tvl1_flows, warp_error, warp_errors
-from gan_utils.models.pix2pixhd import (MultiscaleDiscriminator, feature_matching_loss, generator_input,
+from gan_utils.models.pix2pixhd import (MultiscaleDiscriminator, gan_feat_loss, generator_input,
                                         instance_boundary, multiscale_gan_loss)
 from gan_utils.models import vid2vid
 from gan_utils.models.vid2vid import SequentialGenerator, combine, flow_loss, mask_loss, video_d_input, warp_loss
 from gan_utils.nn.warp import warp
-from gan_utils.training import Trainer, assert_same_step
-from gan_utils.viz import plot_losses
+from gan_utils.train.trainer import Trainer, assert_same_step
+from gan_utils.display.viz import plot_losses
 
 # %% [markdown]
 # Sizes per mode. `size` is (width, height) of the frames (the paper: 2048×1024), `n_frames` the frames read
@@ -411,7 +411,7 @@ print("D_V input", tuple(v_in.shape), "-> logits per scale", [tuple(f[-1].shape)
 # ## Losses
 #
 # The GAN losses are pix2pixHD's: least squares (`multiscale_gan_loss`) summed over the scales, and the
-# feature-matching loss with weight 10 (`feature_matching_loss`), both imported. vid2vid adds three terms
+# feature-matching loss with weight 10 (`gan_feat_loss`), both imported. vid2vid adds three terms
 # on the flow branch (the code's `loss_F_Flow`, `loss_F_Warp` and `loss_W`), each counted where the reference
 # flow is trusted (`conf`):
 #
@@ -526,7 +526,7 @@ def vid2vid_step(models, opts):
         opts["D_V"].zero_grad(); loss_D_V.backward(); opts["D_V"].step()
         fI_fake, fI_real, fV_fake, fV_real = D_I_(img_fake), D_I_(img_real), D_V_(v_fake), D_V_(v_real)
         loss_gan = multiscale_gan_loss(fI_fake, True) + multiscale_gan_loss(fV_fake, True)
-        loss_fm = feature_matching_loss(fI_fake, fI_real, lambda_feat) + feature_matching_loss(fV_fake, fV_real, lambda_feat)
+        loss_fm = gan_feat_loss(fI_fake, fI_real, lambda_feat) + gan_feat_loss(fV_fake, fV_real, lambda_feat)
         l_flow, l_warp, l_mask = flow_terms(outs, x, flow, conf)
         l1 = (fake - real).abs().mean()
         loss_G = loss_gan + loss_fm + lambda_F * l_flow + lambda_T * l_warp + l_mask + lambda_L1 * l1
@@ -583,7 +583,7 @@ def frame_step(models, opts):
         loss_D = 0.5 * (multiscale_gan_loss(d_real, True) + multiscale_gan_loss(d_fake, False))
         opts["D_I"].zero_grad(); loss_D.backward(); opts["D_I"].step()
         f_fake, f_real = D_(torch.cat([s, fake], 1)), D_(torch.cat([s, real], 1))
-        loss_gan, loss_fm = multiscale_gan_loss(f_fake, True), feature_matching_loss(f_fake, f_real, lambda_feat)
+        loss_gan, loss_fm = multiscale_gan_loss(f_fake, True), gan_feat_loss(f_fake, f_real, lambda_feat)
         l1 = (fake - real).abs().mean()
         opts["G"].zero_grad(); (loss_gan + loss_fm + lambda_L1 * l1).backward(); opts["G"].step()
         return {"D_I": loss_D.item(), "G_gan": loss_gan.item(), "FM": loss_fm.item(), "L1": l1.item()}

@@ -77,16 +77,16 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm
 
 import gan_utils
-from gan_utils.checkpoints import load_module, rng_state, set_rng_state
+from gan_utils.train.checkpoints import load_module, rng_state, set_rng_state
 from gan_utils.data.cifar import load_cifar10
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy, domain_fid, domain_inception_score
 from gan_utils.models import biggan as bg
 from gan_utils.nn.normalization import ConditionalBatchNorm2d
-from gan_utils.training import Trainer, assert_same_step
-from gan_utils.viz import plot_losses, plot_snapshots, show_grid
-from gan_utils.widgets import interact
+from gan_utils.train.trainer import Trainer, assert_same_step
+from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
+from gan_utils.display.widgets import interact
 
 # %% [markdown]
 # Sizes per mode; only these change between `fast`, `default` and `full`. `ch` is the width (every block has
@@ -663,7 +663,7 @@ for tau in (2.0, 0.3):
 #
 # Everything above ran in one process. BigGAN's batch of 2,048 at 128 px does not fit on one accelerator, so the
 # paper spreads each batch over many devices and **synchronises batch norm across them** (cross-replica BN). PyTorch
-# ships the whole machinery, and `gan_utils.train_biggan` uses it with the model, loss and step of this notebook:
+# ships the whole machinery, and `gan_utils.scripts.train_biggan` uses it with the model, loss and step of this notebook:
 #
 # * **`torchrun --nproc_per_node=N`** starts N processes and tells each its rank;
 # * **DistributedDataParallel** (DDP) starts every process from rank 0's weights and averages the gradients across
@@ -689,7 +689,7 @@ def run_script(nproc, steps, out):
     out.mkdir(parents=True, exist_ok=True)
     shutil.copy(trainer.ckpt_path, out / "latest.pt")                 # start from this notebook's checkpoint
     launcher = ["-m", "torch.distributed.run", f"--nproc_per_node={nproc}"] if nproc > 1 else []
-    cmd = [sys.executable, *launcher, "-m", "gan_utils.train_biggan", "--steps", str(steps),
+    cmd = [sys.executable, *launcher, "-m", "gan_utils.scripts.train_biggan", "--steps", str(steps),
            "--batch", str(cfg.batch), "--ch", str(cfg.ch), "--ckpt-dir", str(out), "--log-every", str(steps),
            "--data", cfg.data, "--data-root", str(cfg.data_root), "--n-synthetic", str(cfg.n_synthetic),
            "--ema-decay", str(cfg.ema_decay), "--ema-start", str(cfg.ema_start),
@@ -735,7 +735,7 @@ plt.show()
 # batch, split over the processes):
 #
 # ```
-# torchrun --nproc_per_node=4 -m gan_utils.train_biggan --steps 50000 --batch 256 --ch 64 \
+# torchrun --nproc_per_node=4 -m gan_utils.scripts.train_biggan --steps 50000 --batch 256 --ch 64 \
 #     --ckpt-dir runs/biggan --data-root ../shared/realdata
 # ```
 #

@@ -40,13 +40,12 @@ from torch.utils._pytree import tree_flatten, tree_map
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-import gan_utils.checkpoints as ckpt  # noqa: E402
-from gan_utils import distributed, losses  # noqa: E402
+import gan_utils.train.checkpoints as ckpt  # noqa: E402
+from gan_utils import losses  # noqa: E402
 from gan_utils.data.base import ImageSet  # noqa: E402
 from gan_utils.data.pairs import LabelledPairs, colorize, ids_from_colors  # noqa: E402
 from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet  # noqa: E402
 from gan_utils.data.synthetic import ring8  # noqa: E402
-from gan_utils.history import History  # noqa: E402
 from gan_utils.metrics import classifier as clf_mod  # noqa: E402
 from gan_utils.metrics import diversity, fid_is, matching, mixtures, probe, segmentation, stacked, temporal, voxels  # noqa: E402
 from gan_utils.models import (  # noqa: E402
@@ -67,8 +66,10 @@ from gan_utils.models import (  # noqa: E402
 from gan_utils.nn import blocks3d, conditioning, minibatch, normalization, translation  # noqa: E402
 from gan_utils.nn.init import weights_init  # noqa: E402
 from gan_utils.nn.warp import warp  # noqa: E402
-from gan_utils.stacked import StackedGAN, train_mixture_runs  # noqa: E402
-from gan_utils.training import Trainer, train_discriminator, train_generator  # noqa: E402
+from gan_utils.train import distributed  # noqa: E402
+from gan_utils.train.history import History  # noqa: E402
+from gan_utils.train.seed_runs import StackedGAN, train_mixture_runs  # noqa: E402
+from gan_utils.train.trainer import Trainer, train_discriminator, train_generator  # noqa: E402
 
 aten = torch.ops.aten
 CUDA = torch.device("cuda", 0)
@@ -398,8 +399,8 @@ def test_a_trainer_on_a_device_restores_the_rng_states(tmp_path: Path, loads: li
 
 @pytest.mark.filterwarnings("ignore:.*to a meta parameter")
 def test_every_checkpoint_reader_loads_to_the_cpu(tmp_path: Path, loads: list[Any]) -> None:
-    import gan_utils.train_biggan as tb
-    import gan_utils.train_pix2pixhd as tp
+    import gan_utils.scripts.train_biggan as tb
+    import gan_utils.scripts.train_pix2pixhd as tp
 
     G, _ = _tiny_models()
     Trainer({"G": G}, {}, lambda i: {}, ckpt_dir=tmp_path / "run", live=False).save()
@@ -691,7 +692,7 @@ def test_cyclegan_on_cuda() -> None:
 
 
 def test_pix2pixhd_on_cuda() -> None:
-    from gan_utils.train_pix2pixhd import prepare_batch
+    from gan_utils.scripts.train_pix2pixhd import prepare_batch
 
     with fake_cuda():
         K, H, W = 5, 32, 64
@@ -710,7 +711,7 @@ def test_pix2pixhd_on_cuda() -> None:
                                 cuts=(2, 3), weights=(0.5, 1.0)).to(CUDA)
         y_fake = G(x)
         real, fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake], 1))
-        pix2pixhd.multiscale_gan_loss(fake, True) + pix2pixhd.feature_matching_loss(fake, real) + vgg(y_fake, y)
+        pix2pixhd.multiscale_gan_loss(fake, True) + pix2pixhd.gan_feat_loss(fake, real) + vgg(y_fake, y)
         G1 = pix2pixhd.GlobalGenerator(K + 1, 3, ngf=4, n_downsample_global=2, n_blocks_global=1).to(CUDA)
         D1 = pix2pixhd.MultiscaleDiscriminator(K + 1 + 3, ndf=4, n_layers=2, num_D=2).to(CUDA)
         a, k, y2 = prepare_batch(ids, inst, y, flip=True, half=True)
@@ -817,7 +818,7 @@ def test_labelled_pairs_on_cuda() -> None:
 
 
 def test_trainer_fits_on_cuda_with_snapshots_and_plots() -> None:
-    from gan_utils import animation, viz
+    from gan_utils.display import animation, viz
 
     with fake_cuda():
         G, D = vanilla.MLPGenerator(8, hidden=(16,)).to(CUDA), vanilla.MLPDiscriminator(hidden=(16,)).to(CUDA)

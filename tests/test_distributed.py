@@ -24,10 +24,10 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 from PIL import Image
 
-from gan_utils.checkpoints import load_safe
 from gan_utils.data.cifar import CIFAR10_CLASSES
-from gan_utils.distributed import DistInfo, max_param_spread, shard_batches, unwrap, wrap_ddp
 from gan_utils.models import biggan as bg
+from gan_utils.train.checkpoints import load_safe
+from gan_utils.train.distributed import DistInfo, max_param_spread, shard_batches, unwrap, wrap_ddp
 
 B, Z = 8, 16  # global batch, z size
 STEPS = 2
@@ -139,7 +139,7 @@ def _write_cifar_jpegs(root: Path) -> None:
 def test_killed_run_resumes_with_another_process_count(tmp_path):
     _write_cifar_jpegs(tmp_path / "data")
     ckpt = tmp_path / "ckpt"
-    common = ["-m", "gan_utils.train_biggan", "--steps", "4", "--batch", "4", "--ch", "2", "--z-dim", "16",
+    common = ["-m", "gan_utils.scripts.train_biggan", "--steps", "4", "--batch", "4", "--ch", "2", "--z-dim", "16",
               "--shared-dim", "8", "--data", "real", "--data-root", str(tmp_path / "data"), "--ckpt-dir", str(ckpt),
               "--ckpt-every", "2", "--log-every", "1", "--ema-start", "1", "--device", "cpu"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GAN_CACHE_DIR": str(tmp_path / "cache")}

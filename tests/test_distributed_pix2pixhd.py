@@ -15,12 +15,12 @@ import sys
 
 import torch
 
-import gan_utils.train_pix2pixhd as tp
-from gan_utils.checkpoints import load_safe
+import gan_utils.scripts.train_pix2pixhd as tp
 from gan_utils.data.cityscapes import load_cityscapes
-from gan_utils.distributed import DistInfo, shard_batches
 from gan_utils.models.pix2pixhd import GlobalGenerator, InstanceEncoder, MultiscaleDiscriminator, train_step
 from gan_utils.nn.init import weights_init
+from gan_utils.train.checkpoints import load_safe
+from gan_utils.train.distributed import DistInfo, shard_batches
 
 K = 4
 
@@ -90,7 +90,7 @@ def _free_port() -> int:
 
 def test_killed_run_resumes_on_one_then_two_processes(tmp_path):
     ckpt = tmp_path / "ckpt"
-    common = ["-m", "gan_utils.train_pix2pixhd", "--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2",
+    common = ["-m", "gan_utils.scripts.train_pix2pixhd", "--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2",
               "--n-blocks", "1", "--feat-ngf", "4", "--num-D", "2", "--batch", "2", "--data", "synthetic",
               "--n-synthetic", "24", "--ckpt-dir", str(ckpt), "--ckpt-every", "2", "--log-every", "1",
               "--device", "cpu"]
@@ -114,7 +114,7 @@ def test_killed_run_resumes_on_one_then_two_processes(tmp_path):
 
 
 def test_local_phase_fixes_then_trains_G1(tmp_path):
-    args = ["-m", "gan_utils.train_pix2pixhd", "--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2",
+    args = ["-m", "gan_utils.scripts.train_pix2pixhd", "--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2",
             "--n-blocks", "1", "--feat-ngf", "4", "--num-D", "2", "--batch", "2", "--data", "synthetic",
             "--n-synthetic", "24", "--log-every", "1", "--device", "cpu"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "GAN_CACHE_DIR": str(tmp_path / "cache")}

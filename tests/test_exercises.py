@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from gan_utils.exercises import check
+from gan_utils.teaching import check
 
 
 @pytest.fixture(autouse=True)

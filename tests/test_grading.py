@@ -1,4 +1,4 @@
-"""gan_utils.grading: sealed answers, a learner's function run on fixed inputs, verdicts under a grader."""
+"""gan_utils.teaching: sealed answers, a learner's function run on fixed inputs, verdicts under a grader."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_utils.exercises import check
-from gan_utils.grading import check_function, run_cases, seal, sealed
+from gan_utils.teaching import check, check_function, run_cases, seal, sealed
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +66,7 @@ def test_tuples_of_tensors_compare_as_one_flat_vector() -> None:
 
 def test_only_a_grader_of_submissions_counts_as_grading_one(monkeypatch: pytest.MonkeyPatch) -> None:
     # setup() gives such a run a fresh checkpoint folder; nbgrader's validate is the learner checking their own work.
-    from gan_utils.grading import grading_mode, grading_submission
+    from gan_utils.teaching import grading_mode, grading_submission
 
     assert not grading_submission()
     monkeypatch.setenv("NBGRADER_EXECUTION", "validate")

@@ -75,6 +75,9 @@ def test_colab_cells_and_badges_name_the_release_in_pyproject() -> None:
     cell = [c.source for c in jupytext.read(SOURCES[0]).cells if c.cell_type == "code"][0]
     assert f"gans-from-scratch.git@{tag}" in cell, "the Colab install cell must install the pinned release"
     assert "KEEP_ON_DRIVE" in cell and "drive.mount" in cell, "the Colab cell must offer checkpoints on Drive"
+    import gan_utils
+
+    assert gan_utils.__version__ == tag[1:], "gan_utils.__version__ must be pyproject's version"
 
 
 def _sizes(tree: ast.Module, name: str) -> dict[str, set[str]]:

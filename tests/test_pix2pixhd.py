@@ -15,7 +15,7 @@ from gan_utils.models.pix2pixhd import (
     MultiscaleDiscriminator,
     VGGLoss,
     cluster_instance_features,
-    feature_matching_loss,
+    gan_feat_loss,
     generator_input,
     instance_boundary,
     instance_means,
@@ -115,22 +115,22 @@ def test_multiscale_d_is_pix2pix_patchgan() -> None:
         MultiscaleDiscriminator(6, num_D=0)
 
 
-def test_feature_matching_loss_by_hand() -> None:
+def test_gan_feat_loss_by_hand() -> None:
     # one scale, 2 intermediate layers (+ logits): weight 4 / 2 = 2 per layer, 1 / num_D = 1
     fake = [[torch.full((1, 1, 2, 2), 1.0), torch.full((1, 1, 1, 1), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
     real = [[torch.full((1, 1, 2, 2), 0.5), torch.full((1, 1, 1, 1), 1.0), torch.full((1, 1, 1, 1), -9.0)]]
     # lambda 10 * 2 * (0.5 + 2) = 50; the logits (9 vs -9) are not matched
-    assert torch.isclose(feature_matching_loss(fake, real), torch.tensor(50.0))
+    assert torch.isclose(gan_feat_loss(fake, real), torch.tensor(50.0))
     # two scales: each gets 1 / 2
-    assert torch.isclose(feature_matching_loss(fake * 2, real * 2, lambda_feat=1.0), torch.tensor(5.0))
+    assert torch.isclose(gan_feat_loss(fake * 2, real * 2, lambda_feat=1.0), torch.tensor(5.0))
     with pytest.raises(ValueError, match="scales"):
-        feature_matching_loss(fake, real * 2)
+        gan_feat_loss(fake, real * 2)
 
 
 def test_feature_matching_gradient_reaches_fake_only() -> None:
     real = [[torch.ones(1, 2, 2, 2, requires_grad=True), torch.zeros(1, 1, 1, 1)]]
     fake = [[torch.zeros(1, 2, 2, 2, requires_grad=True), torch.zeros(1, 1, 1, 1)]]
-    feature_matching_loss(fake, real).backward()
+    gan_feat_loss(fake, real).backward()
     assert fake[0][0].grad is not None and fake[0][0].grad.abs().sum() > 0
     assert real[0][0].grad is None
 
@@ -151,7 +151,7 @@ def test_d_and_g_gradients_flow() -> None:
     y = torch.rand(2, 3, 32, 32) * 2 - 1
     fake = G(x)
     pred_fake, pred_real = D(torch.cat([x, fake], 1)), D(torch.cat([x, y], 1))
-    (multiscale_gan_loss(pred_fake, True) + feature_matching_loss(pred_fake, pred_real)).backward()
+    (multiscale_gan_loss(pred_fake, True) + gan_feat_loss(pred_fake, pred_real)).backward()
     assert_gradients_reach(G)
 
 

@@ -5,8 +5,8 @@ import torch
 
 from gan_utils.data.synthetic.mixtures import ring8
 from gan_utils.models.pacgan import PacMLPDiscriminator, PacMLPGenerator, init_normal
-from gan_utils.stacked import StackedGAN, StackedMLP, train_mixture_runs
-from gan_utils.training import train_discriminator, train_generator
+from gan_utils.train.seed_runs import StackedGAN, StackedMLP, train_mixture_runs
+from gan_utils.train.trainer import train_discriminator, train_generator
 
 R, B, Z = 3, 8, 2
 LR, BETAS = 1e-2, (0.8, 0.999)  # a large lr so that a wrong update would show

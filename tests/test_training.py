@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from gan_utils.checkpoints import has_checkpoint, load_module, load_safe, save_atomic
 from gan_utils.losses import d_loss_bce
 from gan_utils.models.improved import HistoricalAverage
-from gan_utils.training import (
+from gan_utils.train.checkpoints import has_checkpoint, load_module, load_safe, save_atomic
+from gan_utils.train.trainer import (
     CheckpointMismatchError,
     NonFiniteLossError,
     Trainer,

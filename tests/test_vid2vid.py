@@ -6,9 +6,9 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
-from gan_utils.animation import clip_player_html, filmstrip, frames_to_uint8
+from gan_utils.display.animation import clip_player_html, filmstrip, frames_to_uint8
 from gan_utils.metrics.temporal import endpoint_error, flow_confidence, tvl1_flows, warp_error, warp_errors
-from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, feature_matching_loss, multiscale_gan_loss
+from gan_utils.models.pix2pixhd import MultiscaleDiscriminator, gan_feat_loss, multiscale_gan_loss
 from gan_utils.models.vid2vid import (
     SequentialGenerator,
     combine,
@@ -76,7 +76,7 @@ def test_video_discriminator_takes_frames_and_flows() -> None:
     out_real, out_fake = D_V(real), D_V(fake)
     assert len(out_fake) == 2 and out_fake[0][-1].shape[:2] == (2, 1)
     assert out_fake[1][-1].shape[-1] < out_fake[0][-1].shape[-1]  # the second scale sees a half-size input
-    loss = multiscale_gan_loss(out_fake, True) + feature_matching_loss(out_fake, out_real)
+    loss = multiscale_gan_loss(out_fake, True) + gan_feat_loss(out_fake, out_real)
     loss.backward()
     assert all(p.grad is not None for p in D_V.parameters())
 

@@ -6,8 +6,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from gan_utils.history import History  # noqa: E402
-from gan_utils.viz import grid_image, plot_snapshots, render_views, show_voxels  # noqa: E402
+from gan_utils.display.viz import grid_image, plot_snapshots, render_views, show_voxels  # noqa: E402
+from gan_utils.train.history import History  # noqa: E402
 
 
 def test_grid_image_tiles_rows_of_nrow_images() -> None:

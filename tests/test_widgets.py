@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gan_utils import widgets
+from gan_utils.display import widgets
 
 
 def test_without_ipywidgets_interact_says_so_and_does_not_call(monkeypatch: pytest.MonkeyPatch,

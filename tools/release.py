@@ -7,7 +7,8 @@ A learner on Colab opens a notebook from its badge and the notebook's first cell
 the same release, or a notebook from `main` meets a package from another commit. So pyproject.toml's version is
 the one place the release is kept, and this script writes its tag (v<version>) into:
 - the Colab install cell of every notebook (notebooks/*.py and *.ipynb, student/*.ipynb): `...git@v<version>`;
-- every Colab badge (notebooks and README.md): `.../blob/v<version>/notebooks/...`.
+- every Colab badge (notebooks and README.md): `.../blob/v<version>/notebooks/...`;
+- `gan_utils.__version__`.
 Outputs are kept: only those strings change. Then commit, `git tag v<version>` and push the tag.
 """
 
@@ -21,6 +22,7 @@ import nbformat
 
 REPO = Path(__file__).resolve().parent.parent
 VERSION_LINE = re.compile(r'^version = "([^"]+)"$', re.M)
+INIT_VERSION = re.compile(r'^__version__ = "([^"]+)"$', re.M)
 INSTALL = re.compile(r"(git\+https://github\.com/gan-course/gans-from-scratch\.git)(@[\w.\-]+)?")
 BADGE = re.compile(r"(colab\.research\.google\.com/github/gan-course/gans-from-scratch/blob/)[\w.\-]+(/(?:notebooks|student)/)")
 
@@ -63,6 +65,8 @@ def main(argv: list[str]) -> int:
     if argv == ["--check"]:
         tag = "v" + current_version()
         stale = [p.relative_to(REPO).as_posix() for p in files() if not pinned(p, tag)]
+        if INIT_VERSION.search((REPO / "gan_utils" / "__init__.py").read_text()).group(1) != tag[1:]:
+            stale.append("gan_utils/__init__.py (__version__)")
         if stale:
             print(f"These files do not name the release {tag} of pyproject.toml: {stale}. Run "
                   f"`make release VERSION={tag[1:]}`.")
@@ -74,6 +78,8 @@ def main(argv: list[str]) -> int:
     version = argv[0]
     pyproject = REPO / "pyproject.toml"
     pyproject.write_text(VERSION_LINE.sub(f'version = "{version}"', pyproject.read_text(), count=1))
+    init = REPO / "gan_utils" / "__init__.py"
+    init.write_text(INIT_VERSION.sub(f'__version__ = "{version}"', init.read_text(), count=1))
     for path in files():
         write(path, "v" + version)
     print(f"Pinned to v{version}. Commit, then `git tag v{version}` and push the tag (`git push origin v{version}`): "

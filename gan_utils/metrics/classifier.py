@@ -15,9 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_utils.checkpoints import load_safe, save_atomic
 from gan_utils.data.base import ImageSet
 from gan_utils.paths import shown_path
+from gan_utils.train.checkpoints import load_safe, save_atomic
 
 FEATURE_DIM = 128
 

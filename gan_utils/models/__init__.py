@@ -28,10 +28,10 @@ Now:
   losses) (notebook 10). Uses the ResNet G and the PatchGAN of `nn.translation`.
 - `pix2pixhd`: Wang et al. 2018, the global G1 and local enhancer G2, the multi-scale D with feature matching,
   instance boundary maps, the instance-wise encoder and the step; extends pix2pix and builds on the shared
-  blocks of `nn.translation` (notebook 11). Its full-mode torchrun entry is `gan_utils.train_pix2pixhd`.
+  blocks of `nn.translation` (notebook 11). Its full-mode torchrun entry is `gan_utils.scripts.train_pix2pixhd`.
 - `vid2vid`: Wang et al. 2018, the sequential G with flow warping (`nn.warp`) and an occlusion mask, the image
   and video discriminators and the step; extends `pix2pixhd` (notebook 12).
 - `biggan`: Brock et al. 2019, G with shared-embedding conditional BN and skip-z, the projection D, hinge
   losses, the orthogonal regulariser, EMA, truncation and the step (notebook 13). Uses `nn.normalization`; its
-  full-mode torchrun entry is `gan_utils.train_biggan`.
+  full-mode torchrun entry is `gan_utils.scripts.train_biggan`.
 """

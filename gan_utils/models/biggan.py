@@ -5,7 +5,7 @@
 - `Discriminator`: ResNet blocks with spectral norm and a **projection** head (Miyato & Koyama 2018).
 - `d_hinge_loss` / `g_hinge_loss`, `ortho_reg` (the paper's R_beta), `ema_update`, `truncated_z`,
   `standing_stats`, and the D and G steps (`d_step`, `g_step`) that both notebook 13 and the torchrun entry
-  `gan_utils.train_biggan` run, single-process or under DistributedDataParallel.
+  `gan_utils.scripts.train_biggan` run, single-process or under DistributedDataParallel.
 
 The layouts follow `ajbrock/BigGAN-PyTorch`'s 32x32 architecture (G: 3 up-blocks from 4x4; D: 4 blocks, the first
 two downsampling), with the channel count `ch` as the width knob (the code's CIFAR default is 64).

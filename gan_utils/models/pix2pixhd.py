@@ -3,7 +3,7 @@
 Extends pix2pix (notebook 09) and CycleGAN's ResNet G (notebook 10): the global generator G1 is
 `gan_utils.nn.translation.ResnetGenerator` with pix2pixHD's four down steps, and each of the three discriminators is
 09's `PatchDiscriminator`, read block by block so that its intermediate features feed the feature-matching loss.
-`train_step` is notebook 11's step; the torchrun entry `gan_utils.train_pix2pixhd` runs it under
+`train_step` is notebook 11's step; the torchrun entry `gan_utils.scripts.train_pix2pixhd` runs it under
 DistributedDataParallel.
 Names and defaults follow NVIDIA/pix2pixHD (`models/networks.py`, `models/pix2pixHD_model.py`): `ngf`, `ndf`,
 `n_layers`, `num_D`, `n_downsample_global`, `n_blocks_global`, `n_blocks_local`, `feat_num`, `lambda_feat`.
@@ -29,7 +29,7 @@ from gan_utils.nn.translation import PatchDiscriminator, ResnetBlock, ResnetGene
 
 __all__ = [
     "GlobalGenerator", "InstanceEncoder", "LocalEnhancer", "MultiscaleDiscriminator", "VGGLoss",
-    "cluster_instance_features", "downsample", "feature_matching_loss", "generator_input", "instance_boundary",
+    "cluster_instance_features", "downsample", "gan_feat_loss", "generator_input", "instance_boundary",
     "instance_means", "instance_pool", "load_vgg_loss", "multiscale_gan_loss", "train_step",
 ]  # fmt: skip
 
@@ -213,7 +213,7 @@ class MultiscaleDiscriminator(nn.Module):
     """num_D PatchGAN Ds on an image pyramid (full size, 1/2, 1/4, ...): coarse ones see the global layout.
 
     forward returns one list per scale, finest first; each holds the n_layers + 2 block outputs of that D, the
-    last being its logit map. The intermediate ones feed `feature_matching_loss`.
+    last being its logit map. The intermediate ones feed `gan_feat_loss`.
     """
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, num_D: int = 3,
@@ -263,7 +263,7 @@ def multiscale_gan_loss(outputs: Sequence[Sequence[torch.Tensor] | torch.Tensor]
     return loss
 
 
-def feature_matching_loss(feats_fake: Sequence[Sequence[torch.Tensor]], feats_real: Sequence[Sequence[torch.Tensor]],
+def gan_feat_loss(feats_fake: Sequence[Sequence[torch.Tensor]], feats_real: Sequence[Sequence[torch.Tensor]],
                           lambda_feat: float = 10.0) -> torch.Tensor:
     """lambda * sum_k sum_i w_i ||D_k^(i)(real) - D_k^(i)(fake)||_1 over every D's intermediate features.
 
@@ -415,7 +415,7 @@ def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None,
     loss_D.backward()
     opt_D.step()
     pred_fake = (D if D_for_G is None else D_for_G)(torch.cat([x, y_fake], 1))
-    loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), feature_matching_loss(pred_fake, pred_real)
+    loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), gan_feat_loss(pred_fake, pred_real)
     loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
     opts = [opt_G] if isinstance(opt_G, torch.optim.Optimizer) else list(opt_G)
     for opt in opts:

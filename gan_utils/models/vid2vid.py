@@ -15,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from gan_utils.models.pix2pixhd import feature_matching_loss, multiscale_gan_loss
+from gan_utils.models.pix2pixhd import gan_feat_loss, multiscale_gan_loss
 from gan_utils.nn.warp import warp
 
 __all__ = ["SequentialGenerator", "combine", "flow_loss", "flow_terms", "foreground_composite", "generate_window",
@@ -226,8 +226,8 @@ def train_step(G: nn.Module, D_I: nn.Module, D_V: nn.Module, opt_G: torch.optim.
     opt_D_V.step()
     fI_fake, fI_real, fV_fake, fV_real = D_I(img_fake), D_I(img_real), D_V(v_fake), D_V(v_real)
     loss_gan = multiscale_gan_loss(fI_fake, True) + multiscale_gan_loss(fV_fake, True)
-    loss_fm = (feature_matching_loss(fI_fake, fI_real, lambda_feat)
-               + feature_matching_loss(fV_fake, fV_real, lambda_feat))
+    loss_fm = (gan_feat_loss(fI_fake, fI_real, lambda_feat)
+               + gan_feat_loss(fV_fake, fV_real, lambda_feat))
     l_flow, l_warp, l_mask = flow_terms(outs, x, flow, conf, n_past)
     l1 = (fake - real).abs().mean()
     loss_G = loss_gan + loss_fm + lambda_F * l_flow + lambda_T * l_warp + l_mask + lambda_L1 * l1

@@ -1,15 +1,18 @@
-"""BigGAN on CIFAR-10 as a script, on one process or many: `torchrun --nproc_per_node=N -m gan_utils.train_biggan`.
+"""BigGAN on CIFAR-10 as a script, on one process or many:
+`torchrun --nproc_per_node=N -m gan_utils.scripts.train_biggan`.
 
 It runs notebook 13's model, losses and step (`gan_utils.models.biggan`) under DistributedDataParallel, each
 process on its own DistributedSampler shard of every batch (`--batch` is the global batch), with SyncBatchNorm
 (BigGAN's cross-replica BN) on CUDA. Rank 0 alone writes the log lines and the checkpoint, `<ckpt-dir>/latest.pt`,
 atomically and in the `Trainer`'s layout (`checkpoints.training_state`, in the loop `distributed.train_loop` that
-`gan_utils.train_pix2pixhd` shares), so notebook 13 reads it with `gan_utils.checkpoints.load_module`. A run
+`gan_utils.scripts.train_pix2pixhd` shares), so notebook 13 reads it with
+`gan_utils.train.checkpoints.load_module`. A run
 resumes from that checkpoint with any number of processes: the weights, optimizer states, step and count of
 batches seen carry over, and the global batch stays what the checkpoint says.
 
-    torchrun --nproc_per_node=4 -m gan_utils.train_biggan --steps 50000 --batch 256 --ch 64 --ckpt-dir runs/biggan
-    python -m gan_utils.train_biggan --steps 200 --ch 8          # one process, no process group
+    torchrun --nproc_per_node=4 -m gan_utils.scripts.train_biggan --steps 50000 --batch 256 --ch 64 \
+        --ckpt-dir runs/biggan
+    python -m gan_utils.scripts.train_biggan --steps 200 --ch 8          # one process, no process group
 """
 
 from __future__ import annotations
@@ -20,9 +23,12 @@ from pathlib import Path
 
 import torch
 
-from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe
 from gan_utils.data.cifar import load_cifar10
-from gan_utils.distributed import (
+from gan_utils.models import biggan as bg
+from gan_utils.paths import shown_path
+from gan_utils.runtime import default_cache_dir, default_data_root
+from gan_utils.train.checkpoints import CHECKPOINT_FILE, load_safe
+from gan_utils.train.distributed import (
     add_run_args,
     cleanup,
     init_distributed,
@@ -31,10 +37,7 @@ from gan_utils.distributed import (
     train_loop,
     wrap_ddp,
 )
-from gan_utils.history import History
-from gan_utils.models import biggan as bg
-from gan_utils.paths import shown_path
-from gan_utils.runtime import default_cache_dir, default_data_root
+from gan_utils.train.history import History
 
 # Settings that fix the shapes of the weights; a checkpoint only resumes with the same values.
 ARCH_KEYS = ("ch", "z_dim", "shared_dim", "n_classes")
@@ -42,7 +45,7 @@ ARCH_KEYS = ("ch", "z_dim", "shared_dim", "n_classes")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; defaults are the BigGAN-PyTorch CIFAR settings scaled to what is passed."""
-    p = argparse.ArgumentParser(prog="python -m gan_utils.train_biggan", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m gan_utils.scripts.train_biggan", description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=50_000, help="G steps in total (a resumed run stops there too)")
     p.add_argument("--batch", type=int, default=64, help="global batch per D and G step, split over the processes")
     p.add_argument("--ch", type=int, default=64, help="width: G and D have 4*ch channels per block")

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_utils.history import History
+from gan_utils.train.history import History
 
 CHECKPOINT_FILE = "latest.pt"
 

@@ -7,7 +7,7 @@ import numpy as np
 import torch
 from torchvision.utils import make_grid
 
-from gan_utils.history import History
+from gan_utils.train.history import History
 
 ValueRange = tuple[float, float]
 

@@ -11,7 +11,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_utils.checkpoints import (
+from gan_utils.display.viz import plot_losses, show_grid
+from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
+from gan_utils.train.checkpoints import (
     CHECKPOINT_FILE,
     CheckpointMismatchError,
     load_safe,
@@ -19,9 +21,7 @@ from gan_utils.checkpoints import (
     set_rng_state,
     training_state,
 )
-from gan_utils.history import History
-from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
-from gan_utils.viz import plot_losses, show_grid
+from gan_utils.train.history import History
 
 __all__ = ["CheckpointMismatchError", "History", "NonFiniteLossError", "Trainer", "assert_same_step",
            "train_discriminator", "train_generator"]

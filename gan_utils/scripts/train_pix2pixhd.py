@@ -1,10 +1,11 @@
-"""pix2pixHD's full mode as a script on one process or many: `torchrun --nproc_per_node=N -m gan_utils.train_pix2pixhd`.
+"""pix2pixHD's full mode as a script on one process or many:
+`torchrun --nproc_per_node=N -m gan_utils.scripts.train_pix2pixhd`.
 
 The models, losses and step are `gan_utils.models.pix2pixhd`'s: `train_step` is notebook 11's step (one D update on
 the halved LSGAN loss, one G update on the GAN and feature-matching losses, plus VGG if asked for). Under
 DistributedDataParallel it runs with D's real and fake passes joined into one call (`joint_D`), which DDP needs (one
 forward per backward) and which changes only rounding, because every layer of D normalises per image (instance
-norm); a single process runs it exactly as the notebook does. As in `gan_utils.train_biggan`, with the same loop
+norm); a single process runs it exactly as the notebook does. As in `gan_utils.scripts.train_biggan`, with the same loop
 (`distributed.train_loop`): DDP, a DistributedSampler shard per process (`--batch` is the global batch),
 SyncBatchNorm on CUDA (a no-op for pix2pixHD's instance norm, kept for `--norm batch`), rank-0-only atomic
 checkpoints and logs, and resume with any number of processes.
@@ -13,9 +14,9 @@ Two phases, as the paper trains: `--phase global` trains G1 (with D and the inst
 `--phase local` builds G = {G1, G2} around the G1 of `--global-ckpt`, trains G2 (and E) alone for `--steps-fix`
 steps, then all of G.
 
-    torchrun --nproc_per_node=4 -m gan_utils.train_pix2pixhd --phase global --height 512 --steps 20000 \\
+    torchrun --nproc_per_node=4 -m gan_utils.scripts.train_pix2pixhd --phase global --height 512 --steps 20000 \\
         --ckpt-dir runs/p2phd_global --data-root ../shared/realdata
-    torchrun --nproc_per_node=4 -m gan_utils.train_pix2pixhd --phase local --height 512 --steps 40000 \\
+    torchrun --nproc_per_node=4 -m gan_utils.scripts.train_pix2pixhd --phase local --height 512 --steps 40000 \\
         --global-ckpt runs/p2phd_global --ckpt-dir runs/p2phd_local --data-root ../shared/realdata
 """
 
@@ -29,19 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gan_utils.checkpoints import CHECKPOINT_FILE, load_safe
 from gan_utils.data.cityscapes import collapse_instances, load_cityscapes
-from gan_utils.distributed import (
-    DistInfo,
-    add_run_args,
-    cleanup,
-    init_distributed,
-    print_main,
-    shard_batches,
-    train_loop,
-    wrap_ddp,
-)
-from gan_utils.history import History
 from gan_utils.models.pix2pixhd import (
     GlobalGenerator,
     InstanceEncoder,
@@ -53,6 +42,18 @@ from gan_utils.models.pix2pixhd import (
 from gan_utils.nn.init import weights_init
 from gan_utils.paths import shown_path
 from gan_utils.runtime import default_cache_dir, default_data_root
+from gan_utils.train.checkpoints import CHECKPOINT_FILE, load_safe
+from gan_utils.train.distributed import (
+    DistInfo,
+    add_run_args,
+    cleanup,
+    init_distributed,
+    print_main,
+    shard_batches,
+    train_loop,
+    wrap_ddp,
+)
+from gan_utils.train.history import History
 
 ARCH_KEYS = ("phase", "height", "ngf", "ndf", "n_down", "n_blocks", "n_blocks_local", "feat_ngf", "n_feat", "num_D",
              "label_nc")
@@ -60,7 +61,8 @@ ARCH_KEYS = ("phase", "height", "ngf", "ndf", "n_down", "n_blocks", "n_blocks_lo
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line; defaults are notebook 11's full mode (the paper's networks at 512 px high)."""
-    p = argparse.ArgumentParser(prog="python -m gan_utils.train_pix2pixhd", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m gan_utils.scripts.train_pix2pixhd",
+                                description=__doc__.split("\n\n")[0])
     p.add_argument("--phase", choices=("global", "local"), default="global")
     p.add_argument("--steps", type=int, default=20_000)
     p.add_argument("--steps-fix", type=int, default=2_000, help="local phase: steps with G1 fixed")

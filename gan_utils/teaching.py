@@ -1,4 +1,5 @@
-"""Grading of the exercises: compare answers with a tolerance, run a learner's function on fixed inputs, seal answers.
+"""Exercises and their grading: check cells that compare answers with a tolerance, run a learner's function on
+fixed inputs, and seal answers.
 
 Nothing here prints an expected value. In a learner's session a wrong answer prints a verdict and a hint; under a
 grader (nbgrader sets NBGRADER_EXECUTION while it autogrades or validates; `GAN_GRADING=1` does the same by hand)
@@ -66,7 +67,7 @@ def sealed(digest: str, decimals: int = ANSWER_DECIMALS) -> Sealed:
     """An expected value given by its digest (made with `seal`), for check cells that must not show the answer."""
     if len(digest) != DIGEST_CHARS or any(ch not in "0123456789abcdef" for ch in digest):
         raise ValueError(f"sealed() takes the {DIGEST_CHARS}-hex-digit digest printed by "
-                         f"gan_utils.grading.seal(answer); got {digest!r}")
+                         f"gan_utils.teaching.seal(answer); got {digest!r}")
     return Sealed(digest, decimals)
 
 
@@ -156,3 +157,11 @@ def check_function(fn: Callable[..., Any], reference: Callable[..., Any], cases:
     """Grade a learner's function against a reference on fixed inputs; print a verdict (raise under a grader)."""
     result = run_cases(fn, reference, cases, atol)
     return verdict(result.ok if result.answered else None, result.why, name, hint)
+
+
+def check(got: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-4) -> bool:
+    """Compare an exercise answer with the expected value (or a seal of it) and print a verdict without the answer."""
+    if got is None:
+        return verdict(None, "", name, hint)
+    ok, why = compare(got, expected, atol)
+    return verdict(ok, why, name, hint)

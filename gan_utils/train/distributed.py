@@ -1,6 +1,7 @@
 """Training on several processes with PyTorch's own engine: torchrun, DistributedDataParallel, DistributedSampler.
 
-A script started as `torchrun --nproc_per_node=N -m gan_utils.train_biggan ...` calls `init_distributed()`, wraps
+A script started as `torchrun --nproc_per_node=N -m gan_utils.scripts.train_biggan ...` calls `init_distributed()`,
+wraps
 its models with `wrap_ddp`, draws its share of each batch from `shard_batches`, and writes checkpoints and logs on
 rank 0 only (`save_on_main`, `print_main`). Started with plain `python -m`, the same script runs as one process
 with no process group at all.
@@ -29,9 +30,9 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data.distributed import DistributedSampler
 
-from gan_utils.checkpoints import save_atomic, training_state
-from gan_utils.history import History
 from gan_utils.paths import shown_path
+from gan_utils.train.checkpoints import save_atomic, training_state
+from gan_utils.train.history import History
 
 __all__ = ["DistInfo", "all_mean", "barrier", "cleanup", "init_distributed", "max_param_spread", "print_main",
            "save_on_main", "shard_batches", "train_loop", "unwrap", "wrap_ddp"]

@@ -9,20 +9,29 @@ import torch.nn.functional as F
 
 
 def d_loss_bce(d_real: torch.Tensor, d_fake: torch.Tensor, real_label: float = 1.0) -> torch.Tensor:
-    """D's loss -[log D(x) + log(1 - D(G(z)))], from logits; real_label < 1 gives one-sided smoothing."""
+    """D's loss -[log D(x) + log(1 - D(G(z)))], from logits; real_label < 1 gives one-sided smoothing.
+
+    Taught in notebook 01.
+    """
     loss_real = F.binary_cross_entropy_with_logits(d_real, torch.full_like(d_real, real_label))
     loss_fake = F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
     return loss_real + loss_fake
 
 
 def g_loss_saturating(d_fake: torch.Tensor) -> torch.Tensor:
-    """G's minimax loss log(1 - D(G(z))), which G minimises; its gradient vanishes when D wins."""
+    """G's minimax loss log(1 - D(G(z))), which G minimises; its gradient vanishes when D wins.
+
+    Taught in notebook 01.
+    """
     # log(1 - sigmoid(a)) = -softplus(a), computed without forming 1 - sigmoid(a).
     return -F.softplus(d_fake).mean()
 
 
 def g_loss_nonsaturating(d_fake: torch.Tensor) -> torch.Tensor:
-    """G's non-saturating loss -log D(G(z)) (Goodfellow et al. 2014, section 3)."""
+    """G's non-saturating loss -log D(G(z)) (Goodfellow et al. 2014, section 3).
+
+    Taught in notebook 01.
+    """
     return F.softplus(-d_fake).mean()
 
 
@@ -41,7 +50,10 @@ def feature_matching(f_real: torch.Tensor, f_fake: torch.Tensor, reduction: str 
 
 def semi_supervised_d_loss(logits_lab: torch.Tensor, y: torch.Tensor, logits_unl: torch.Tensor,
                            logits_fake: torch.Tensor, unlabeled_weight: float = 1.0) -> torch.Tensor:
-    """The K+1-class D's loss: CE on labelled data plus the GAN loss on unlabelled and generated data."""
+    """The K+1-class D's loss: CE on labelled data plus the GAN loss on unlabelled and generated data.
+
+    Taught in notebook 05.
+    """
     # With l_{K+1} = 0, D(x) = Z/(Z+1) = sigmoid(logsumexp l), so logsumexp of the K logits is the GAN logit.
     lse_unl = torch.logsumexp(logits_unl, dim=1)  # (B,)
     lse_fake = torch.logsumexp(logits_fake, dim=1)  # (B,)
@@ -60,6 +72,8 @@ def info_loss(cat_logits: torch.Tensor, c_idx: torch.Tensor, cont_mean: torch.Te
     with std 1 (the released code's fix_std=True) unless `cont_log_std` is given. Both are averaged over the
     batch. Since L_I = E log Q(c|x) + H(c), this loss equals -L_I + H(c) when both lambdas are 1.
     lambda_cont = 1 is the released MNIST script's value; the paper suggests a smaller one for continuous codes.
+
+    Taught in notebook 04.
     """
     loss_cat = F.cross_entropy(cat_logits, c_idx)
     log_std = torch.zeros_like(cont_mean) if cont_log_std is None else cont_log_std
@@ -76,12 +90,17 @@ def d_loss_lsgan(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Tensor:
     """D's least-squares loss E[(D(y) - 1)^2] + E[D(G(x))^2] (Mao et al., used by CycleGAN), on raw D outputs.
 
     Like d_loss_bce, not halved: CycleGAN's and pix2pix's code multiply D's loss by 0.5 in the step.
+
+    Taught in notebook 10.
     """
     return (d_real - 1).square().mean() + d_fake.square().mean()
 
 
 def g_loss_lsgan(d_fake: torch.Tensor) -> torch.Tensor:
-    """G's least-squares loss E[(D(G(x)) - 1)^2]: G pulls D's output on its fakes towards the real target 1."""
+    """G's least-squares loss E[(D(G(x)) - 1)^2]: G pulls D's output on its fakes towards the real target 1.
+
+    Taught in notebook 10.
+    """
     return (d_fake - 1).square().mean()
 
 
@@ -105,10 +124,16 @@ def g_loss_pix2pix(d_fake: torch.Tensor, y_fake: torch.Tensor, y: torch.Tensor,
 
 
 def cycle_loss(x: torch.Tensor, x_rec: torch.Tensor) -> torch.Tensor:
-    """One half of CycleGAN's cycle loss, E||F(G(x)) - x||_1; the full L_cyc adds the y -> F(y) -> G(F(y)) half."""
+    """One half of CycleGAN's cycle loss, E||F(G(x)) - x||_1; the full L_cyc adds the y -> F(y) -> G(F(y)) half.
+
+    Taught in notebook 10.
+    """
     return l1_loss(x_rec, x)
 
 
 def identity_loss(y: torch.Tensor, y_idt: torch.Tensor) -> torch.Tensor:
-    """One half of CycleGAN's identity loss, E||G(y) - y||_1: G should leave an image already in its domain alone."""
+    """One half of CycleGAN's identity loss, E||G(y) - y||_1: G should leave an image already in its domain alone.
+
+    Taught in notebook 10.
+    """
     return l1_loss(y_idt, y)

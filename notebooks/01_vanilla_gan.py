@@ -288,6 +288,7 @@ print(f"L_D = {d_loss(a_real, a_fake):.4f}, L_G sat = {g_loss_saturating(a_fake)
 assert math.isclose(d_loss(a_real, a_fake).item(), -math.log(0.8) - math.log(0.7), rel_tol=1e-6)
 assert torch.allclose(d_loss(a_real, a_fake), losses.d_loss_bce(a_real, a_fake))
 assert torch.allclose(g_loss_nonsaturating(a_fake), losses.g_loss_nonsaturating(a_fake))
+assert torch.allclose(g_loss_saturating(a_fake), losses.g_loss_saturating(a_fake))
 
 # %% [markdown]
 # **Why the non-saturating loss?** Early in training $G$ is bad, so $D(G(z)) \approx 0$. Plot both losses, and the

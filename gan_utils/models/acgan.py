@@ -35,7 +35,10 @@ def check_labels(y: torch.Tensor, n_classes: int, what: str = "labels y") -> Non
 
 
 class ACGANGenerator(DCGANGenerator):
-    """(z, y) -> image: DCGAN's generator with one_hot(y) joined to z; y is required."""
+    """(z, y) -> image: DCGAN's generator with one_hot(y) joined to z; y is required.
+
+    Taught in notebook 06.
+    """
 
     def __init__(self, z_dim: int = 100, n_classes: int = 10, channels: int = 3, img_size: int = 32,
                  ngf: int = 64) -> None:
@@ -57,6 +60,8 @@ class ACGANDiscriminator(DCGANDiscriminator):
 
     Both heads share DCGAN's conv body and one Linear with 1 + K outputs, as the paper's single layer with a
     sigmoid and a softmax on top. Dropout on the shared features stands in for the paper's dropout in D.
+
+    Taught in notebook 06.
     """
 
     def __init__(self, n_classes: int = 10, channels: int = 3, img_size: int = 32, ndf: int = 64,
@@ -81,14 +86,20 @@ class ACGANDiscriminator(DCGANDiscriminator):
 
 
 def source_log_likelihood(s_real: torch.Tensor, s_fake: torch.Tensor) -> torch.Tensor:
-    """L_S = mean log P(S=real | x_real) + mean log P(S=fake | x_fake), from source logits (B,)."""
+    """L_S = mean log P(S=real | x_real) + mean log P(S=fake | x_fake), from source logits (B,).
+
+    Taught in notebook 06.
+    """
     # log sigmoid(a) = -softplus(-a) and log(1 - sigmoid(a)) = -softplus(a), without forming the probabilities.
     return -F.softplus(-s_real).mean() - F.softplus(s_fake).mean()
 
 
 def class_log_likelihood(c_real: torch.Tensor, y_real: torch.Tensor, c_fake: torch.Tensor,
                          y_fake: torch.Tensor) -> torch.Tensor:
-    """L_C = mean log P(C=y | x_real) + mean log P(C=y | x_fake), from class logits (B, K) and labels (B,)."""
+    """L_C = mean log P(C=y | x_real) + mean log P(C=y | x_fake), from class logits (B, K) and labels (B,).
+
+    Taught in notebook 06.
+    """
     for logits, y, what in ((c_real, y_real, "y_real"), (c_fake, y_fake, "y_fake")):
         if logits.dim() != 2 or logits.shape[0] != len(y):
             raise ValueError(f"class logits must be (B, K) with B = len({what}) = {len(y)}, got "
@@ -99,7 +110,10 @@ def class_log_likelihood(c_real: torch.Tensor, y_real: torch.Tensor, c_fake: tor
 
 def d_loss(s_real: torch.Tensor, c_real: torch.Tensor, y_real: torch.Tensor, s_fake: torch.Tensor,
            c_fake: torch.Tensor, y_fake: torch.Tensor) -> torch.Tensor:
-    """What D minimises: -(L_S + L_C)."""
+    """What D minimises: -(L_S + L_C).
+
+    Taught in notebook 06.
+    """
     return -(source_log_likelihood(s_real, s_fake) + class_log_likelihood(c_real, y_real, c_fake, y_fake))
 
 
@@ -110,6 +124,8 @@ def g_loss(s_fake: torch.Tensor, c_fake: torch.Tensor, y_fake: torch.Tensor,
     saturating=True is the paper's objective as written: -mean log P(C=y | x_fake) + mean log P(S=fake | x_fake).
     The default replaces the source term by the non-saturating -mean log P(S=real | x_fake) (Goodfellow et al.
     2014), which has the same fixed point and strong gradients while D wins.
+
+    Taught in notebook 06.
     """
     check_labels(y_fake, c_fake.shape[1], "y_fake")
     class_term = F.cross_entropy(c_fake, y_fake)  # -mean log P(C=y | x_fake)

@@ -195,7 +195,10 @@ def ortho_reg(model: nn.Module, beta: float = 1e-4, skip: tuple[str, ...] = ("sh
 # -- sampling --------------------------------------------------------------------------------------------------
 def truncated_z(n: int, z_dim: int, threshold: float | None = None, generator: torch.Generator | None = None,
                 device: torch.device | str = "cpu") -> Tensor:
-    """z ~ N(0, I) with every entry above `threshold` in magnitude redrawn until none is (None: no truncation)."""
+    """z ~ N(0, I) with every entry above `threshold` in magnitude redrawn until none is (None: no truncation).
+
+    Taught in notebook 13.
+    """
     if threshold is not None and threshold <= 0:
         raise ValueError(f"The truncation threshold must be positive (or None for none), got {threshold}.")
     z = torch.randn(n, z_dim, generator=generator)
@@ -292,6 +295,8 @@ def train_step(G: nn.Module, D: nn.Module, opt_G: torch.optim.Optimizer, opt_D: 
     `next_real()` gives (x_real, y_real) and `next_noise(B)` gives (z, y_fake); the notebook draws them from one
     process's data, the torchrun entry from this process's shard. Under DistributedDataParallel G and D are the
     wrappers and `D_for_G` is D's plain module, which the G step goes through (see `g_step`); by default D.
+
+    Taught in notebook 13.
     """
     logs: dict[str, float] = {}
     for _ in range(n_D):

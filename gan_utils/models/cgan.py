@@ -18,7 +18,10 @@ __all__ = ["ConditionalGenerator", "ConditionalDiscriminator"]
 
 
 class ConditionalGenerator(nn.Module):
-    """(z, y) -> image: z and one_hot(y) concatenated, then Linear-BN-ReLU layers and a Tanh output."""
+    """(z, y) -> image: z and one_hot(y) concatenated, then Linear-BN-ReLU layers and a Tanh output.
+
+    Taught in notebook 02.
+    """
 
     def __init__(self, z_dim: int = 100, n_classes: int = 10, img_shape: tuple[int, ...] = (1, 28, 28),
                  hidden: tuple[int, ...] = (256, 512, 1024), batchnorm: bool = True) -> None:
@@ -33,7 +36,10 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """(x, y) -> one logit: the flattened image and one_hot(y) concatenated, then an MLP."""
+    """(x, y) -> one logit: the flattened image and one_hot(y) concatenated, then an MLP.
+
+    Taught in notebook 02.
+    """
 
     def __init__(self, n_classes: int = 10, img_shape: tuple[int, ...] = (1, 28, 28),
                  hidden: tuple[int, ...] = (512, 256), dropout: float = 0.5) -> None:

@@ -108,6 +108,8 @@ def train_step(G: nn.Module, F: nn.Module, D_Y: nn.Module, D_X: nn.Module, opt_G
     lambda_idt * lambda_cyc * L_identity (least squares GAN terms); each D's loss is halved and sees a fake from
     its pool. lambda_cyc=0 is the paper's "GAN alone" (it switches the identity term off too). The schedulers,
     if any (`linear_decay`), step once at the end. `cycle` is logged even where its weight is 0.
+
+    Taught in notebook 10.
     """
     y_fake, x_fake = G(x), F(y)  # a fake Y, a fake X
     loss_gan = g_loss_lsgan(D_Y(y_fake)) + g_loss_lsgan(D_X(x_fake))

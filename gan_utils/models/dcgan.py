@@ -35,7 +35,10 @@ def _plan(img_size: int) -> tuple[int, int]:
 
 
 class DCGANGenerator(nn.Module):
-    """z (B, z_dim) [and labels y (B,)] -> image (B, channels, img_size, img_size) in [-1, 1]."""
+    """z (B, z_dim) [and labels y (B,)] -> image (B, channels, img_size, img_size) in [-1, 1].
+
+    Taught in notebook 03.
+    """
 
     def __init__(self, z_dim: int = 100, channels: int = 1, img_size: int = 28, ngf: int = 64,
                  n_classes: int = 0, embed_dim: int = 0) -> None:
@@ -84,6 +87,8 @@ class DCGANDiscriminator(nn.Module):
     channels on the input image (one-hot or embedded), as in the DCGAN authors' conditional MNIST code; the first
     conv then sees label and pixels together. Papers that change what sits on top of the body (minibatch
     discrimination, K class logits) override `build_head` and `from_features`.
+
+    Taught in notebook 03.
     """
 
     def __init__(self, channels: int = 1, img_size: int = 28, ndf: int = 64, n_classes: int = 0,

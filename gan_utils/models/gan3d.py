@@ -34,7 +34,10 @@ __all__ = ["GateResult", "ImageEncoder", "VoxelDiscriminator", "VoxelGenerator",
 
 
 class VoxelGenerator(nn.Module):
-    """z (B, z_dim) -> occupancy probabilities (B, 1, size, size, size) in (0, 1)."""
+    """z (B, z_dim) -> occupancy probabilities (B, 1, size, size, size) in (0, 1).
+
+    Taught in notebook 07.
+    """
 
     def __init__(self, z_dim: int = 200, size: int = 64, ngf: int = 64) -> None:
         super().__init__()
@@ -53,7 +56,10 @@ class VoxelGenerator(nn.Module):
 
 
 class VoxelDiscriminator(nn.Module):
-    """Occupancy (B, 1, size, size, size) -> one logit per grid (B,); `features` gives every stage's output."""
+    """Occupancy (B, 1, size, size, size) -> one logit per grid (B,); `features` gives every stage's output.
+
+    Taught in notebook 07.
+    """
 
     def __init__(self, size: int = 64, ndf: int = 64) -> None:
         super().__init__()

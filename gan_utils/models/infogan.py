@@ -24,7 +24,10 @@ class QOutput(NamedTuple):
 
 
 class QHead(nn.Module):
-    """The InfoGAN Q network: a small head on D's shared features that predicts the codes c from x."""
+    """The InfoGAN Q network: a small head on D's shared features that predicts the codes c from x.
+
+    Taught in notebook 04.
+    """
 
     def __init__(self, in_features: int, n_categorical: int = 10, n_continuous: int = 2, hidden: int = 128,
                  learn_std: bool = False, leak: float = 0.1) -> None:
@@ -49,6 +52,8 @@ class InfoGANGenerator(nn.Module):
 
     With fc=1024, ngf=64 it is the paper's network; smaller widths keep the same layers for a CPU. The output is a
     (B, 1, 28, 28) image in [-1, 1] (Tanh; the released code uses a sigmoid on [0, 1] images).
+
+    Taught in notebook 04.
     """
 
     def __init__(self, z_dim: int = 74, fc: int = 1024, ngf: int = 64) -> None:
@@ -72,6 +77,8 @@ class InfoGANDiscriminator(nn.Module):
     """The paper's MNIST discriminator body (Table 1): conv ndf, conv 2 ndf + BN, FC fc + BN; lReLU 0.1.
 
     `features(x)` is the body shared with Q, (B, fc); `from_features(f)` is D's real/fake logit, (B,).
+
+    Taught in notebook 04.
     """
 
     def __init__(self, ndf: int = 64, fc: int = 1024, leak: float = 0.1) -> None:

@@ -31,7 +31,10 @@ PAPER_2D = {"z_dim": 2, "g_width": 400, "g_layers": 4, "d_width": 200, "d_layers
 
 
 def pack(x: torch.Tensor, m: int) -> torch.Tensor:
-    """(B·m, F, ...) -> (B, m·F, ...): each group of m consecutive samples becomes one packed sample."""
+    """(B·m, F, ...) -> (B, m·F, ...): each group of m consecutive samples becomes one packed sample.
+
+    Taught in notebook 08.
+    """
     if m < 1:
         raise ValueError(f"pack size m must be at least 1, got {m}.")
     if x.ndim < 2:
@@ -96,6 +99,8 @@ class PacMLPDiscriminator(nn.Module):
     """B·m points (B·m, x_dim) -> one logit per packed group (B,), through `layers` maxout layers.
 
     With pack=1 this is the paper's plain GAN D; pack=m only widens the first layer to m·x_dim inputs.
+
+    Taught in notebook 08.
     """
 
     def __init__(self, x_dim: int = 2, pack: int = 1, width: int = 200, layers: int = 3, pieces: int = 5) -> None:

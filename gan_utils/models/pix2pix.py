@@ -36,6 +36,8 @@ class UnetGenerator(nn.Module):
     the bottleneck. Decoder: ReLU, 4x4 transposed convs, norm; dropout 0.5 on the first `n_dropout` decoder
     layers is the only noise (the paper's CD512-CD1024-CD1024). The output layer ends in tanh. Channels are
     min(ngf * 2^i, ngf * 8). `n_down` = 8 is `unet_256`; unet_depth(size) gives a 1x1 bottleneck at any size.
+
+    Taught in notebook 09.
     """
 
     def __init__(self, in_channels: int = 3, out_channels: int = 3, n_down: int = 8, ngf: int = 64,
@@ -90,6 +92,8 @@ def train_step(G: nn.Module, D: nn.Module | None, opt_G: torch.optim.Optimizer, 
     x (B, C_in, H, W) is the input image (a one-hot label map), y (B, 3, H, W) its target photo. D's cross-entropy
     loss is halved (section 3.3 of the paper); G's adversarial term is the non-saturating one. D=None trains G on
     the L1 loss alone (the paper's "L1 only" ablation); lambda_L1=0 is its "cGAN only".
+
+    Taught in notebook 09.
     """
     y_fake = G(x)  # (B, 3, H, W); dropout is the only noise
     if D is None:

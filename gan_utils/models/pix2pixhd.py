@@ -42,6 +42,8 @@ def instance_boundary(inst: torch.Tensor) -> torch.Tensor:
 
     pix2pixHD's `get_edges`: both pixels of every differing horizontal or vertical pair are marked, so two cars
     of one class that touch get a 2-pixel line between them, which the label map alone cannot show.
+
+    Taught in notebook 11.
     """
     if inst.dim() != 4 or inst.shape[1] != 1:
         raise ValueError(f"instance map must be (B, 1, H, W), got {tuple(inst.shape)}.")
@@ -82,7 +84,10 @@ def instance_means(feats: torch.Tensor, inst: torch.Tensor) -> tuple[torch.Tenso
 
 
 def instance_pool(feats: torch.Tensor, inst: torch.Tensor) -> torch.Tensor:
-    """Instance-wise average pooling: every pixel gets the mean of `feats` (B, C, H, W) over its instance."""
+    """Instance-wise average pooling: every pixel gets the mean of `feats` (B, C, H, W) over its instance.
+
+    Taught in notebook 11.
+    """
     index, _ = _instance_index(inst)
     means, _ = instance_means(feats, inst)
     b, c, h, w = feats.shape
@@ -138,6 +143,8 @@ class LocalEnhancer(nn.Module):
     features (2 ngf channels at half size) add to the front end's output; G2's back end (n_blocks_local residual
     blocks, u(ngf), c7s1-3) makes the full-size image. Pass a trained G1 as `global_G` (the paper trains G1
     first, then G2 alone with G1 fixed, then both); `freeze_global` switches G1's training on and off.
+
+    Taught in notebook 11.
     """
 
     def __init__(self, in_channels: int, out_channels: int = 3, ngf: int = 32, n_downsample_global: int = 3,
@@ -214,6 +221,8 @@ class MultiscaleDiscriminator(nn.Module):
 
     forward returns one list per scale, finest first; each holds the n_layers + 2 block outputs of that D, the
     last being its logit map. The intermediate ones feed `gan_feat_loss`.
+
+    Taught in notebook 11.
     """
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3, num_D: int = 3,
@@ -399,6 +408,8 @@ def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None,
     joint_D sends the real and the fake pairs through D in one call, as DistributedDataParallel needs (one forward
     per backward); every layer of D normalises per image, so only rounding changes. Under DDP, D_for_G is D's
     plain module, which G's pass goes through: D's gradients there are thrown away, so they need no all-reduce.
+
+    Taught in notebook 11.
     """
     x = generator_input(a, label_nc, k, boundary=use_boundary)  # (B, K + 1, H, W): one-hot map and boundary
     x_G = torch.cat([x, E(y, k)], 1) if E is not None else x  # + the instance features

@@ -31,7 +31,10 @@ def mlp(sizes: tuple[int, ...], act: Callable[[], nn.Module] = nn.ReLU, batchnor
 
 
 class MLPGenerator(nn.Module):
-    """z (B, z_dim) -> image (B, *img_shape) in [-1, 1] through Linear-BN-ReLU layers and a Tanh output."""
+    """z (B, z_dim) -> image (B, *img_shape) in [-1, 1] through Linear-BN-ReLU layers and a Tanh output.
+
+    Taught in notebook 01.
+    """
 
     def __init__(self, z_dim: int = 100, img_shape: tuple[int, ...] = (1, 28, 28),
                  hidden: tuple[int, ...] = (256, 512, 1024), batchnorm: bool = True) -> None:
@@ -44,7 +47,10 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """image (B, *img_shape) -> one logit per image; sigmoid(logit) is D(x), the probability of 'real'."""
+    """image (B, *img_shape) -> one logit per image; sigmoid(logit) is D(x), the probability of 'real'.
+
+    Taught in notebook 01.
+    """
 
     def __init__(self, img_shape: tuple[int, ...] = (1, 28, 28), hidden: tuple[int, ...] = (512, 256),
                  dropout: float = 0.5) -> None:

@@ -23,7 +23,10 @@ __all__ = ["SequentialGenerator", "combine", "flow_loss", "flow_terms", "foregro
 
 
 def combine(warped: torch.Tensor, hallucinated: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """vid2vid's frame: (1 - m) * warped previous frame + m * hallucinated image, m in [0, 1] (B, 1, H, W)."""
+    """vid2vid's frame: (1 - m) * warped previous frame + m * hallucinated image, m in [0, 1] (B, 1, H, W).
+
+    Taught in notebook 12.
+    """
     return (1 - mask) * warped + mask * hallucinated
 
 
@@ -36,6 +39,8 @@ def video_d_input(frames: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
     """D_V's input from K frames (B, K, C, H, W) and the K-1 flows between them (B, K-1, 2, H, W).
 
     Stacked along channels: (B, K*C + 2*(K-1), H, W), frames first, as vid2vid's temporal discriminator takes them.
+
+    Taught in notebook 12.
     """
     if frames.dim() != 5 or flows.dim() != 5:
         raise ValueError(f"frames must be (B, K, C, H, W) and flows (B, K-1, 2, H, W); got {tuple(frames.shape)} "
@@ -208,6 +213,8 @@ def train_step(G: nn.Module, D_I: nn.Module, D_V: nn.Module, opt_G: torch.optim.
     between them, each D's LSGAN loss halved. Then G on both GAN terms, both feature-matching terms (lambda_feat),
     the flow (lambda_F), warp (lambda_T) and mask terms, and lambda_L1 * L1 to the real frames (in place of the
     paper's VGG loss).
+
+    Taught in notebook 12.
     """
     fake, outs = generate_window(G, s, x, fg, n_past)  # (B, t_gen, 3, H, W)
     real = x[:, n_past:]

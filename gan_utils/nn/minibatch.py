@@ -14,7 +14,10 @@ __all__ = ["MinibatchDiscrimination"]
 
 
 class MinibatchDiscrimination(nn.Module):
-    """Lets D see a whole batch: appends to f(x_i) (N, A) how close x_i is to the others, o(x_i) (N, B)."""
+    """Lets D see a whole batch: appends to f(x_i) (N, A) how close x_i is to the others, o(x_i) (N, B).
+
+    Taught in notebook 05.
+    """
 
     def __init__(self, in_features: int, n_kernels: int = 100, kernel_dim: int = 5,
                  include_self: bool = False) -> None:

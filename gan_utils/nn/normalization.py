@@ -25,6 +25,8 @@ class VirtualBatchNorm(nn.Module):
     statistics keep their graph, so reusing them after a backward pass fails with "Trying to backward through the
     graph a second time": redo the reference pass (under `torch.no_grad()` when only sampling).
     Works on (B, C) and (B, C, H, W).
+
+    Taught in notebook 05.
     """
 
     def __init__(self, num_features: int, eps: float = 1e-5) -> None:
@@ -92,6 +94,8 @@ class ConditionalBatchNorm2d(nn.Module):
     inner `nn.BatchNorm2d(affine=False)`, so `nn.SyncBatchNorm.convert_sync_batchnorm` turns it into BigGAN's
     cross-replica BN without further changes. The gain is 1 plus a projection (BigGAN's `ccbn`), so a zero
     condition gives plain BN; `spectral=True` puts spectral norm on both projections, as BigGAN's generator does.
+
+    Taught in notebook 13.
     """
 
     def __init__(self, num_features: int, cond_dim: int, eps: float = 1e-5, momentum: float = 0.1,

@@ -51,6 +51,8 @@ class PatchDiscriminator(nn.Module):
     C64-C128-...: 4x4 convs, stride 2 for the first n_layers, then two with stride 1; LeakyReLU 0.2, no norm
     on the first layer; no sigmoid (the losses take logits). n_layers=0 is the 1x1 PixelGAN (1x1 convs). For
     pix2pix's conditional D, in_channels = input + output channels and D sees torch.cat([x, y], 1).
+
+    Taught in notebook 09.
     """
 
     def __init__(self, in_channels: int = 6, ndf: int = 64, n_layers: int = 3, norm: str = "batch") -> None:
@@ -132,7 +134,10 @@ def patch_output_size(model_or_layers: nn.Module | Sequence[tuple[int, ...]],
 
 
 class ResnetBlock(nn.Module):
-    """x + conv-norm-ReLU-conv-norm(x), 3x3 convs with reflection padding (Johnson et al.'s residual block)."""
+    """x + conv-norm-ReLU-conv-norm(x), 3x3 convs with reflection padding (Johnson et al.'s residual block).
+
+    Taught in notebook 10.
+    """
 
     def __init__(self, channels: int, norm: str = "instance", dropout: float = 0.0) -> None:
         super().__init__()

@@ -12,6 +12,8 @@ def warp(x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
     """Backward-warp images x (B, C, H, W) by flow (B, 2, H, W) in pixels (dx, dy): out(p) = x(p + flow(p)).
 
     Bilinear, with border padding (vid2vid's `resample`); flow from frame t to t-1 turns frame t-1 into t.
+
+    Taught in notebook 12.
     """
     if flow.shape[1] != 2 or flow.shape[-2:] != x.shape[-2:] or flow.shape[0] != x.shape[0]:
         raise ValueError(f"flow {tuple(flow.shape)} does not fit images {tuple(x.shape)}; it must be (B, 2, H, W).")

@@ -117,9 +117,12 @@ print("images per class:", torch.bincount(mnist.labels, minlength=10).tolist())
 # ## Building blocks
 #
 # **The label as a vector.** A class index $y \in \{0..9\}$ becomes a one-hot vector of length 10. We write it
-# by hand once, and compare with `torch.nn.functional.one_hot`.
+# by hand once, and compare with `torch.nn.functional.one_hot` and with `gan_utils.nn.conditioning.one_hot`.
 
 # %%
+from gan_utils.nn import conditioning
+
+
 def one_hot(y, n_classes=10):
     out = torch.zeros(len(y), n_classes, device=y.device)
     out[torch.arange(len(y)), y] = 1.0
@@ -128,6 +131,7 @@ def one_hot(y, n_classes=10):
 y = torch.tensor([3, 0, 9])
 print(one_hot(y))
 assert torch.equal(one_hot(y), F.one_hot(y, 10).float())
+assert torch.equal(one_hot(y), conditioning.one_hot(y, 10))     # the version gan_utils keeps
 
 
 # %% [markdown]

@@ -17,7 +17,10 @@ def _check_labels(y: torch.Tensor, n_classes: int) -> None:
 
 
 def one_hot(y: torch.Tensor, n_classes: int, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-    """Class indices (B,) -> one-hot rows (B, n_classes), the cGAN paper's way of feeding y."""
+    """Class indices (B,) -> one-hot rows (B, n_classes), the cGAN paper's way of feeding y.
+
+    Taught in notebook 02.
+    """
     _check_labels(y, n_classes)
     return F.one_hot(y.long(), n_classes).to(dtype)  # (B, n_classes)
 

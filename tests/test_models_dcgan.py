@@ -78,6 +78,21 @@ def test_dcgan_sizes_fit_a_cpu_and_g_is_larger_than_d(img_size: int, channels: i
         assert n_params(G) <= 1.5e6
 
 
+def test_textbook_mnist_widths() -> None:
+    """03's width sweep, textbook layout: ngf 128, ndf 64 is z -> 256x7x7 -> 128x14x14 -> image, D 64 -> 128."""
+    G, D = DCGANGenerator(ngf=128), DCGANDiscriminator(ndf=64)
+    shapes = []
+    h = G.project(torch.randn(2, 100))
+    shapes.append(tuple(h.shape[1:]))
+    for layer in G.body:
+        h = layer(h)
+        if isinstance(layer, nn.ConvTranspose2d):
+            shapes.append(tuple(h.shape[1:]))
+    assert shapes == [(256, 7, 7), (128, 14, 14), (1, 28, 28)]
+    assert [c.out_channels for c in D.modules() if isinstance(c, nn.Conv2d)] == [64, 128]
+    assert n_params(G) > 10 * n_params(D)  # G larger than D, as the course's rule asks
+
+
 @pytest.mark.parametrize("img_size,channels", SIZES)
 def test_dcgan_follows_the_architecture_guidelines(img_size: int, channels: int) -> None:
     G = DCGANGenerator(channels=channels, img_size=img_size)

@@ -4,15 +4,18 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.models.acgan import (
     ACGANDiscriminator,
     ACGANGenerator,
+    LabelInputDiscriminator,
     class_log_likelihood,
     d_loss,
     g_loss,
     source_log_likelihood,
 )
 from gan_utils.models.dcgan import DCGANDiscriminator, DCGANGenerator
+from gan_utils.nn.conditioning import one_hot
 from tests.conftest import assert_gradients_reach
 
 torch.set_num_threads(1)
@@ -138,3 +141,85 @@ def test_other_bad_inputs() -> None:
         ACGANDiscriminator(n_classes=1)
     with pytest.raises(ValueError, match=r"\(B, K\)"):
         class_log_likelihood(torch.randn(3), torch.tensor([0, 1, 0]), torch.randn(3, 2), torch.tensor([0, 1, 0]))
+
+
+# -- the baseline without the auxiliary classifier -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ndf,n_classes", [(8, 10), (16, 3)])
+def test_label_input_discriminator_shapes_and_head(ndf: int, n_classes: int) -> None:
+    torch.manual_seed(0)
+    D = LabelInputDiscriminator(n_classes=n_classes, ndf=ndf)
+    x, y = torch.rand(5, 3, 32, 32) * 2 - 1, torch.arange(5) % n_classes
+    assert isinstance(D, DCGANDiscriminator)
+    assert D(x, y).shape == (5,)
+    assert D.features(x, y).shape == (5, D.feature_dim)
+    # the head: dropout, then one Linear with a single output (no class logits)
+    assert isinstance(D.head[0], torch.nn.Dropout) and D.head[0].p == 0.5
+    assert D.head[-1].out_features == 1 and D.head[-1].in_features == D.feature_dim
+    # the label enters as n_classes extra input channels of the first conv
+    assert D.body[0].in_channels == 3 + n_classes
+
+
+def test_label_input_discriminator_is_the_acgan_trunk_with_label_channels() -> None:
+    """Every layer but the first conv's input and the head's outputs has AC-GAN's D's shape."""
+    D_base, D_ac = LabelInputDiscriminator(ndf=8), ACGANDiscriminator(ndf=8)
+    shapes = lambda D: {k: tuple(v.shape) for k, v in D.state_dict().items()}
+    base, ac = shapes(D_base), shapes(D_ac)
+    assert base.keys() == ac.keys()
+    differ = {k for k in base if base[k] != ac[k]}
+    assert differ == {"body.0.weight", "head.1.weight", "head.1.bias"}
+    assert base["body.0.weight"] == (8, 13, 4, 4) and ac["body.0.weight"] == (8, 3, 4, 4)
+    assert base["head.1.weight"] == (1, D_base.feature_dim) and ac["head.1.weight"] == (11, D_ac.feature_dim)
+
+
+def test_label_input_discriminator_by_hand() -> None:
+    """The logit is Linear(dropout(body(cat[x, one-hot maps of y]))), the maps constant over each image."""
+    torch.manual_seed(0)
+    D = LabelInputDiscriminator(n_classes=4, ndf=8).eval()
+    x, y = torch.rand(3, 3, 32, 32) * 2 - 1, torch.tensor([0, 3, 1])
+    maps = one_hot(y, 4)[:, :, None, None].expand(-1, -1, 32, 32)  # (3, 4, 32, 32)
+    expected = D.head(D.body(torch.cat([x, maps], dim=1)).flatten(1)).squeeze(1)
+    assert torch.allclose(D(x, y), expected, atol=1e-6)
+    assert maps[1, 3].eq(1).all() and maps[1, :3].eq(0).all()
+
+
+def test_label_input_discriminator_uses_the_label() -> None:
+    torch.manual_seed(0)
+    D = LabelInputDiscriminator(ndf=8).eval()
+    x = (torch.rand(2, 3, 32, 32) * 2 - 1).repeat(2, 1, 1, 1)
+    d = D(x, torch.tensor([0, 0, 7, 7]))
+    assert not torch.allclose(d[:2], d[2:])
+
+
+def test_label_input_discriminator_gradients_and_losses() -> None:
+    torch.manual_seed(0)
+    G, D = ACGANGenerator(ngf=8), LabelInputDiscriminator(ndf=8, dropout=0.0)
+    x_real, y_real = torch.rand(6, 3, 32, 32) * 2 - 1, torch.arange(6)
+    y_fake = torch.tensor([9, 8, 7, 6, 5, 4])
+    x_fake = G(torch.randn(6, 100), y_fake)
+    d_real, d_fake = D(x_real, y_real), D(x_fake.detach(), y_fake)
+    loss_D = d_loss_bce(d_real, d_fake)
+    # the conditional GAN's D loss is AC-GAN's -L_S on (image, label) pairs
+    assert torch.allclose(loss_D, -source_log_likelihood(d_real, d_fake), atol=1e-6)
+    loss_D.backward()
+    assert_gradients_reach(D)
+    assert D.body[0].weight.grad[:, 3:].abs().sum() > 0  # the label channels' weights learn too
+    g_loss_nonsaturating(D(x_fake, y_fake)).backward()
+    assert_gradients_reach(G)
+
+
+def test_label_input_discriminator_bad_inputs() -> None:
+    D, x = LabelInputDiscriminator(ndf=8), torch.randn(2, 3, 32, 32)
+    with pytest.raises(ValueError, match=r"D\(x, y\)"):
+        D(x)
+    with pytest.raises(ValueError, match=r"must lie in \[0, 9\]"):
+        D(x, torch.tensor([0, 10]))
+    with pytest.raises(ValueError, match="integer tensor"):
+        D(x, torch.tensor([0.0, 1.0]))
+    with pytest.raises(ValueError, match="batch size"):
+        D(x, torch.tensor([0, 1, 2]))
+    with pytest.raises(ValueError, match="expects images"):
+        D(torch.randn(2, 1, 32, 32), torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        LabelInputDiscriminator(n_classes=1)

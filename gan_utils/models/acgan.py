@@ -6,6 +6,10 @@ AC-GAN extends DCGAN (the paper's networks are DCGAN-style), so both networks bu
 - D does **not** see y. Its last features feed one Linear with 1 + K outputs: the source logit (real or fake) and K
   class logits, the auxiliary classifier.
 
+`LabelInputDiscriminator` is the baseline the paper's diversity claim needs: the same D without the auxiliary
+classifier, which receives y instead (one-hot channels on the image, as in the DCGAN authors' conditional code) and
+has one output, trained with the plain GAN losses of `gan_utils.losses` (a conditional GAN, as in notebook 02).
+
 The two log-likelihoods of the paper, as batch means (the paper's expectations):
 - L_S = E[log P(S=real | x_real)] + E[log P(S=fake | x_fake)]
 - L_C = E[log P(C=c | x_real)] + E[log P(C=c | x_fake)]
@@ -20,7 +24,7 @@ from torch import nn
 
 from gan_utils.models.dcgan import DCGANDiscriminator, DCGANGenerator
 
-__all__ = ["ACGANGenerator", "ACGANDiscriminator", "check_labels", "source_log_likelihood",
+__all__ = ["ACGANGenerator", "ACGANDiscriminator", "LabelInputDiscriminator", "check_labels", "source_log_likelihood",
            "class_log_likelihood", "d_loss", "g_loss"]
 
 
@@ -83,6 +87,34 @@ class ACGANDiscriminator(DCGANDiscriminator):
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
         return self.from_features(self.features(x))
+
+
+class LabelInputDiscriminator(DCGANDiscriminator):
+    """(image (B, C, H, W), labels y (B,)) -> source logit (B,): AC-GAN's D with y as input and no class head.
+
+    The baseline without the auxiliary classifier: the same conv body, dropout and width as `ACGANDiscriminator`,
+    but y enters as K one-hot channels on the image (DCGAN's conditional input), and the single Linear has one
+    output, the source logit.
+
+    Taught in notebook 06.
+    """
+
+    def __init__(self, n_classes: int = 10, channels: int = 3, img_size: int = 32, ndf: int = 64,
+                 dropout: float = 0.5) -> None:
+        if n_classes < 2:
+            raise ValueError(f"a class-conditional D needs at least 2 classes, got n_classes={n_classes}.")
+        self.dropout = dropout  # read by build_head() inside DCGANDiscriminator.__init__
+        super().__init__(channels=channels, img_size=img_size, ndf=ndf, n_classes=n_classes)
+
+    def build_head(self) -> nn.Module:
+        """Dropout, then one Linear to the source logit: ACGANDiscriminator's head without its K class outputs."""
+        return nn.Sequential(nn.Dropout(self.dropout), nn.Linear(self.feature_dim, 1))
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        if y is None:
+            raise ValueError("this D judges (image, label) pairs: call D(x, y) with labels y (B,).")
+        check_labels(y, self.n_classes)
+        return self.from_features(self.features(x, y))  # (B,)
 
 
 def source_log_likelihood(s_real: torch.Tensor, s_fake: torch.Tensor) -> torch.Tensor:

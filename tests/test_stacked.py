@@ -8,7 +8,7 @@ from torch import nn
 from gan_utils.data import DATASETS, load_dataset
 from gan_utils.data.stacked import stacked_mnist
 from gan_utils.metrics.classifier import DomainClassifier
-from gan_utils.metrics.stacked import StackedModes, stacked_modes
+from gan_utils.metrics.stacked import StackedModes, read_stacked, stacked_modes, tally_modes
 from tests.conftest import make_mnist
 
 torch.set_num_threads(1)
@@ -45,6 +45,48 @@ def test_every_triple_once_covers_all_modes_with_kl_zero() -> None:
 def test_one_repeated_triple_is_one_mode_with_kl_log_1000() -> None:
     s = stacked_modes(triples(torch.full((50,), 427)), IntensityClassifier())
     assert s.modes == 1 and s.kl == pytest.approx(math.log(1000)) and s.counts[427] == 50
+
+
+class FixedLogits(nn.Module):
+    """A stand-in classifier that returns the same given logits (B·3, 10) for every batch of B·3 channels."""
+
+    def __init__(self, logits: torch.Tensor) -> None:
+        super().__init__()
+        self.logits = logits
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.logits[: len(x)]
+
+
+def test_threshold_counts_only_confident_triples() -> None:
+    # Channel logits with a known top probability: [L, 0, ..., 0] gives p = e^L / (e^L + 9).
+    sure, unsure = math.log(9 * 0.95 / 0.05), math.log(9 * 0.6 / 0.4)   # p = 0.95 and p = 0.6
+    rows = torch.zeros(4 * 3, 10)
+    digits = [[1, 2, 3], [4, 5, 6], [1, 2, 3], [7, 8, 9]]                 # modes 123, 456, 123, 789
+    tops = [[sure] * 3, [sure, unsure, sure], [sure] * 3, [unsure] * 3]
+    for i, (ds, ts) in enumerate(zip(digits, tops, strict=True)):
+        for c, (d, t) in enumerate(zip(ds, ts, strict=True)):
+            rows[3 * i + c, d] = t
+    x = torch.zeros(4, 3, 28, 28)
+    every = stacked_modes(x, FixedLogits(rows))
+    assert every.modes == 3 and every.confident == 1.0 and every.counts[[123, 456, 789]].tolist() == [2, 1, 1]
+    half = stacked_modes(x, FixedLogits(rows), threshold=0.5)
+    assert half.modes == 3 and half.confident == 1.0
+    s = stacked_modes(x, FixedLogits(rows), threshold=0.9)               # only the two 123 samples are sure
+    assert s.modes == 1 and s.confident == 0.5 and s.counts[123] == 2 and int(s.counts.sum()) == 2
+    assert s.kl == pytest.approx(math.log(1000))                         # all counted mass on one mode
+    none = stacked_modes(x, FixedLogits(rows), threshold=0.99)
+    assert none.modes == 0 and none.confident == 0.0 and math.isnan(none.kl)
+    assert s.as_row() == {"modes": 1, "KL": s.kl, "confident": 0.5}
+    modes, sure = read_stacked(x, FixedLogits(rows))
+    assert modes.tolist() == [123, 456, 123, 789] and sure.tolist() == pytest.approx([0.95, 0.6, 0.95, 0.6], abs=1e-5)
+    t = tally_modes(modes, sure, 0.9)
+    assert (t.modes, t.kl, t.confident) == (s.modes, s.kl, s.confident) and torch.equal(t.counts, s.counts)
+    assert torch.equal(tally_modes(modes, sure).counts, every.counts)
+    with pytest.raises(ValueError, match="same shape"):
+        tally_modes(modes, sure[:3])
+    with pytest.raises(ValueError, match=r"threshold is a class probability in \[0, 1\)"):
+        stacked_modes(x, FixedLogits(rows), threshold=1.0)
 
 
 def test_a_fixed_third_channel_covers_at_most_100_modes() -> None:

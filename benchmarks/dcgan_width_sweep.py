@@ -7,7 +7,8 @@ samples classified with p > 0.9 and the largest class share. Samples seen = step
 every row has seen the same number of digits; the MLP rows are notebook 01's MLP GAN with its settings.
 
 The sizes (`--configs`): `w32` is notebook 03's former default (ngf = ndf = 32: G 7x7x64 -> 32 -> image, D 32 -> 64),
-`w64` the library default (7x7x128 -> 64, D 64 -> 128), `textbook` the usual MNIST DCGAN (G 7x7x256 -> 128 -> image,
+`w64` the library default (7x7x128 -> 64, D 64 -> 128), `g64d32` the same G with D halved (32 -> 64; notebook 03's
+MNIST run), `textbook` the usual MNIST DCGAN (G 7x7x256 -> 128 -> image,
 D 64 -> 128), i.e. ngf 128 with ndf 64.
 
 Time 200 steps of each first (`--time-only`), then the sweep:
@@ -30,7 +31,7 @@ from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator
 from gan_utils.runtime import default_cache_dir, default_data_root
 from gan_utils.train.trainer import train_discriminator, train_generator
 
-CONFIGS = {"w32": (32, 32), "w64": (64, 64), "textbook": (128, 64), "mlp": None}  # (ngf, ndf)
+CONFIGS = {"w32": (32, 32), "w64": (64, 64), "g64d32": (64, 32), "textbook": (128, 64), "mlp": None}  # (ngf, ndf)
 BATCH, Z_DIM = 64, 100
 
 

@@ -418,11 +418,11 @@ def nb02(S: dict[str, Any]) -> Iterator[Run]:
 def nb03(S: dict[str, Any]) -> Iterator[Run]:
     B, w = S["batch"], S["width"]
 
-    def dcgan(c: int, s: int) -> tuple[nn.Module, nn.Module, Any, Any]:
-        G, D = DCGANGenerator(channels=c, img_size=s, ngf=w), DCGANDiscriminator(c, s, ndf=w)
+    def dcgan(c: int, s: int, ngf: int = w, ndf: int = w) -> tuple[nn.Module, nn.Module, Any, Any]:
+        G, D = DCGANGenerator(channels=c, img_size=s, ngf=ngf), DCGANDiscriminator(c, s, ndf=ndf)
         return G, D, adam(G), adam(D)
 
-    G_m, D_m, oG, oD = dcgan(1, 28)
+    G_m, D_m, oG, oD = dcgan(1, 28, S["mnist_ngf"], S["mnist_ndf"])  # the MNIST run has its own widths
     yield Run("MNIST DCGAN", S["mnist_steps"], gan_step(G_m, D_m, oG, oD, (B, 1, 28, 28)), (G_m, D_m))
     G_mlp, D_mlp = MLPGenerator(), MLPDiscriminator()
     o1, o2 = adam(G_mlp), adam(D_mlp)

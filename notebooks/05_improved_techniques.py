@@ -11,8 +11,8 @@
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
-# | `fast` | CI smoke test: tiny sizes, same code | ≈ 25 s (measured) | ≈ 30 s (estimate) |
-# | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps | ≈ 12 min (measured for these outputs; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
+# | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 30 s (estimate) |
+# | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps, checkpoints chosen on validation | ≈ 16 min (measured for these outputs; up to about 25 on a slower 2-core machine) | ≈ 5 min (estimate) |
 # | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 1.5 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -33,8 +33,9 @@
 # And two uses of a GAN beyond samples:
 #
 # * the **Inception score**, why it needs a classifier, and how we compute it with a domain classifier;
-# * **semi-supervised learning**: the paper's $(K{+}1)$-class MLP $D$ trained with only 100 labels, against the
-#   same network trained on the 100 labels alone, over 3 label draws.
+# * **semi-supervised learning**: the paper's $(K{+}1)$-class MLP $D$ trained with only 100 labels, its checkpoint
+#   chosen on held-out validation digits, against the same network trained on the 100 labels alone, over 3 label
+#   draws.
 
 # %% [markdown]
 # ## Setup
@@ -78,13 +79,14 @@ from gan_utils.train.trainer import Trainer
 
 # %%
 SIZES = {
-    #          2D runs: steps, seeds   Dirac-GAN steps   semi-supervised: GAN / labels-only steps, label draws
+    #          2D runs: steps, seeds   Dirac-GAN steps   semi-supervised: GAN / labels-only steps, label draws,
+    #                                                    test / validation digits, steps between validations
     "fast":    dict(toy_steps=150, seeds=3, dirac_steps=300, ssl_steps=30, sup_steps=30, label_draws=3,
-                    ssl_test=400, n_eval=500, clf_epochs=1),
+                    ssl_test=400, ssl_val=200, ssl_eval=10, n_eval=500, clf_epochs=1),
     "default": dict(toy_steps=3_000, seeds=3, dirac_steps=3_000, ssl_steps=4_000, sup_steps=2_000, label_draws=3,
-                    ssl_test=2_000, n_eval=5_000, clf_epochs=6),
+                    ssl_test=2_000, ssl_val=1_000, ssl_eval=250, n_eval=5_000, clf_epochs=6),
     "full":    dict(toy_steps=10_000, seeds=10, dirac_steps=10_000, ssl_steps=30_000, sup_steps=5_000, label_draws=5,
-                    ssl_test=2_000, n_eval=10_000, clf_epochs=15),
+                    ssl_test=2_000, ssl_val=1_000, ssl_eval=1_000, n_eval=10_000, clf_epochs=15),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="05_improved_techniques")
 device = cfg.device
@@ -458,23 +460,24 @@ for name, *_ in ROWS:
         print(f"{name:26s} {label:8s} {cells}")
 
 # %% [markdown]
-# **What the table shows** (3 seeds each; a learner's rerun moves single values, so read the means and spreads):
+# **What the table shows** (3 seeds each; a rerun, even on this CPU, moves single values, so read the means and
+# spreads, and the direction of each change rather than its size):
 #
-# * **Feature matching** is the clearest win: against a $D$ that takes 5 steps per $G$ step, the plain game covers
-#   2.7 ± 0.6 of the 8 modes and feature matching 6.3 ± 0.6. Its price shows in the second table: the
-#   high-quality fraction drops from about 5% to under 1%. $G$ spreads over the ring instead of sitting exactly
+# * **Feature matching** is the clearest win on coverage: against a $D$ that takes 5 steps per $G$ step, the plain
+#   game covers 2.0 ± 1.0 of the 8 modes and feature matching 5.3 ± 2.3. Its price shows in the second table: the
+#   high-quality fraction drops from about 10% to under 1%. $G$ spreads over the ring instead of sitting exactly
 #   on the modes, which is the paper's own remark (worse samples, a better semi-supervised classifier).
 # * **Historical averaging** stops the Dirac-GAN's orbit: the distance to the equilibrium after training falls
 #   from 0.47 to 0.01 for every seed (the figure above shows the spiral closing in).
 # * **One-sided label smoothing** does what it promises and no more: $D$'s mean logit on real points falls from
-#   8.3 ± 1.4 to 1.65 (the smoothed optimum caps it near $\log 9 \approx 2.2$), but the number of modes does not
-#   improve (2.7 against 2.3, within the spread). It tames $D$; it does not cure this collapse.
+#   8.3 ± 0.9 to 1.71 (the smoothed optimum caps it near $\log 9 \approx 2.2$), but the number of modes does not
+#   move (2.0 in both). It tames $D$; it does not cure this collapse.
 # * **Virtual batch norm** removes the batch dependence: with batch norm, replacing the batch-mates of one $z$
-#   moves its sample by 0.06 on average, six times a mode's width; with VBN it does not move at all. Coverage is
-#   not better for it in this toy (4.3 modes against 2.7 ± 1.5).
-# * **Minibatch discrimination** helps against collapse on average (from 1 mode in every seed to 3.7 ± 3.2), but
+#   moves its sample by 0.08 on average, eight times a mode's width; with VBN it does not move at all. Coverage is
+#   not better for it in this toy (3.3 ± 1.2 modes against 4.3 ± 0.6, within the spread).
+# * **Minibatch discrimination** helps against collapse on average (from 1 mode in every seed to 3.3 ± 2.9), but
 #   unevenly: the spread shows seeds where it did little. It also makes $D$ extremely confident (mean real logit
-#   about 115), exactly the failure that label smoothing addresses; the paper uses the two together.
+#   above 100), exactly the failure that label smoothing addresses; the paper uses the two together.
 
 # %% [markdown]
 # ## The Inception score, with a domain classifier
@@ -538,32 +541,51 @@ assert torch.allclose(semi_supervised_loss(l_a, torch.arange(4), l_b, l_c), semi
 # | $D$ | MLP 784-1000-500-250-250-250-10, Gaussian noise (std 0.3 on the input, 0.5 after each hidden layer), weight norm, ReLU | the same (`SSLDiscriminator`) |
 # | $G$ | $z \sim U(0,1)^{100}$, MLP 500-500 with batch norm and softplus, sigmoid output with weight norm | the same (`SSLGenerator`) |
 # | $G$'s loss | feature matching on $D$'s last hidden layer | the same |
-# | optimiser | Adam, lr 0.003, $\beta_1$ 0.5, batch 100 labelled + 100 unlabelled | the same |
-# | unlabelled images | 60,000 (the MNIST training set) | 8,000 (the 10k test split, minus the 2,000 held out) |
+# | optimiser | Adam, lr 0.003, $\beta_1$ 0.5, batch 100 labelled + 100 unlabelled | the same; lr held for 2/3 of the run, then decayed linearly to 0 (the official CIFAR-10 schedule) |
+# | unlabelled images | 60,000 (the MNIST training set) | 7,000 (the 10k test split, minus the 3,000 below) |
 # | training | 300 epochs (180,000 steps) | `cfg.ssl_steps` steps |
-# | test on | the 10,000 test images, with an average of $D$'s weights | 2,000 held-out images, never trained on, with an average (EMA) of $D$'s weights |
+# | checkpoint | the last one | the one with the best accuracy on 1,000 labelled **validation** digits |
+# | test on | the 10,000 test images, with an average of $D$'s weights | 2,000 test digits, never trained on nor used to choose, with an average (EMA) of $D$'s weights |
 #
-# Images are in $[0, 1]$ here, as in the official code. The held-out 2,000 are split off first and never seen in
-# training, not even as unlabelled images; each **label draw** then takes 10 labelled digits per class from the
-# remaining 8,000, and all 8,000 serve as unlabelled data.
+# Images are in $[0, 1]$ here, as in the official code. Three disjoint parts of the 10,000 digits: 2,000 **test**
+# digits, split off first; 1,000 labelled **validation** digits, used only to choose each run's checkpoint; and the
+# 7,000 **training** digits. Each **label draw** takes 10 labelled digits per class from the training digits, and
+# all 7,000 serve as unlabelled data. The validation set holds more labels (1,000) than training does (100): this
+# is how the paper's own model selection worked too (its hyperparameters were chosen on held-out labels), but it
+# means the "100 labels" result leans on 1,000 more for choosing when to stop. Exercise 5 asks how much that matters.
 
 # %%
 from gan_utils.models.improved import (SSLDiscriminator, SSLGenerator, draw_labels, ssl_accuracy, ssl_ema, ssl_step,
                                       supervised_step)
+from gan_utils.train.checkpoints import load_safe, save_atomic
 
-train_set, test_set = mnist.split(cfg.ssl_test, seed=cfg.seed)
-x_pool, y_pool = train_set.images.flatten(1).float() / 255, train_set.labels   # (N, 784) in [0, 1]
-x_test, y_test = test_set.images.flatten(1).float() / 255, test_set.labels     # held out, never trained on
-print(f"{len(x_pool)} training images (all unlabelled), {len(x_test)} held out for the test")
+train_set, test_set = mnist.split(cfg.ssl_test, seed=cfg.seed)        # the test digits: split off first
+pool_set, val_set = train_set.split(cfg.ssl_val, seed=cfg.seed + 1)   # the validation digits: choose checkpoints
 
+def pixels(part):
+    return part.images.flatten(1).float() / 255, part.labels          # (N, 784) in [0, 1], (N,)
+
+(x_pool, y_pool), (x_val, y_val), (x_test, y_test) = pixels(pool_set), pixels(val_set), pixels(test_set)
+print(f"{len(x_pool):,} training digits (all unlabelled), {len(x_val):,} labelled validation digits, "
+      f"{len(x_test):,} test digits")
 
 # %% [markdown]
-# One label draw: the 100 labels, then the GAN run with the Trainer (progress bar, checkpoints, resume). Both the
-# GAN's $D$ and the baseline's are scored by their EMA copy on the held-out images.
+# The pieces of one run: Adam as in the official code, $D$ with its data-dependent initialisation, the 100 labels
+# of a draw, and the learning-rate schedule.
+#
+# * **Adam's $\epsilon$.** The official Adam divides by $\sqrt{\hat v + 10^{-8}}$, PyTorch's by $\sqrt{\hat v} + \epsilon$.
+#   The official form never scales a gradient smaller than about $10^{-4}$ up to a full step; PyTorch's default
+#   $\epsilon = 10^{-8}$ does, and many of $G$'s gradients are that small. $\epsilon = 10^{-4}$ gives nearly the
+#   official update.
+# * **The schedule.** The official MNIST script keeps lr 0.003 for all its 300 epochs; its CIFAR-10 and SVHN
+#   scripts hold it for the first two thirds of the run and then decay it linearly to 0. We use the latter, so that
+#   a short run ends on small steps. It is a function of the step alone, so a resumed run continues it exactly.
 
 # %%
-def adam(m):
-    return torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=3e-3, betas=(0.5, 0.999))
+LR = 3e-3
+
+def adam(m):                                                      # eps: the official update, see above
+    return torch.optim.Adam([p for p in m.parameters() if p.requires_grad], lr=LR, betas=(0.5, 0.999), eps=1e-4)
 
 def fresh_D(seed):
     torch.manual_seed(seed)                                        # the GAN's D and the baseline's start equal
@@ -572,78 +594,139 @@ def fresh_D(seed):
     return D
 
 def label_draw(seed):
-    lab = draw_labels(y_pool, per_class=10, seed=seed)             # the benchmark script draws the same labels
+    lab = draw_labels(y_pool, per_class=10, seed=seed)             # 10 labelled digits per class
     return x_pool[lab], y_pool[lab]                                # (100, 784), (100,)
 
+def decay_lr(optimizers, step, steps):
+    for opt in optimizers:
+        for group in opt.param_groups:
+            group["lr"] = LR * min(1.0, 3 * (1 - step / steps))    # LR for 2/3 of the run, then linear to 0
+
+
+# %% [markdown]
+# **Checkpoint selection on validation.** A GAN's classifier can get worse late in a run (if $G$ breaks down, $D$
+# can lose what it learnt). So every `cfg.ssl_eval` steps a Trainer hook scores the EMA of $D$ on the validation digits, and
+# whenever that is the best so far it saves those weights atomically to `best.pt` beside the run's checkpoint. The
+# test accuracy is recorded at the same points, but only to draw the curves: it never chooses anything. The hook
+# also records $G$'s mean feature-matching loss since the last point.
+
+# %%
+def select_on_val(D_ema, folder, steps):
+    def hook(trainer, step, losses):
+        if step % cfg.ssl_eval and step != steps:
+            return
+        val, test = ssl_accuracy(D_ema, x_val, y_val), ssl_accuracy(D_ema, x_test, y_test)
+        curve = trainer.extra_state.setdefault("curve", [])       # (step, validation acc, test acc, loss_G)
+        if val > max((c[1] for c in curve), default=-1.0):        # a tie keeps the earlier checkpoint
+            save_atomic({"step": step, "val": val, "D": D_ema.module.state_dict()}, folder / "best.pt")
+        loss_G = trainer.history.losses.get("loss_G", [math.nan])[-cfg.ssl_eval:]
+        curve.append((step, val, test, sum(loss_G) / len(loss_G)))
+    return hook
+
+def chosen(folder):                                               # (step, validation acc, test acc) of best.pt
+    best, D = load_safe(folder / "best.pt"), SSLDiscriminator().to(device)
+    D.load_state_dict(best["D"])
+    return best["step"], best["val"], ssl_accuracy(D, x_test, y_test)
+
+
+# %% [markdown]
+# One label draw: the 100 labels, then the GAN run with the Trainer (progress bar, checkpoints, resume), scored at
+# its chosen checkpoint.
 
 # %%
 def run_draw(seed):
     x_lab, y_lab = label_draw(seed)
     D, G = fresh_D(seed), SSLGenerator().to(device)
     opt_D, opt_G, D_ema = adam(D), adam(G), ssl_ema(D)
+    folder = cfg.ckpt_dir / f"ssl_draw{seed}"
 
     def gan_step(i):
+        decay_lr([opt_D, opt_G], i, cfg.ssl_steps)
         x_unl, x_unl_G = (x_pool[torch.randint(len(x_pool), (100,), device=device)] for _ in range(2))
         return ssl_step(D, G, opt_D, opt_G, x_lab, y_lab, x_unl, x_unl_G, D_ema)
-
-    def record(trainer, step, losses):                            # the held-out accuracy, 8 times per run
-        if step % max(cfg.ssl_steps // 8, 1) == 0:
-            trainer.extra_state.setdefault("curve", []).append((step, ssl_accuracy(D_ema, x_test, y_test)))
     trainer = Trainer({"D": D, "G": G, "D_ema": D_ema}, {"D": opt_D, "G": opt_G}, gan_step, live=False,
-                      hooks=[record], ckpt_dir=cfg.ckpt_dir / f"ssl_draw{seed}", ckpt_every=1_000)
+                      hooks=[select_on_val(D_ema, folder, cfg.ssl_steps)], ckpt_dir=folder, ckpt_every=cfg.ssl_eval)
     trainer.fit(cfg.ssl_steps)
-    return trainer.extra_state["curve"], labels_only(seed, x_lab, y_lab), G
+    ms = 1000 * trainer.seconds / cfg.ssl_steps                   # wall time of a GAN step, from the checkpoint
+    return chosen(folder), trainer.extra_state["curve"], labels_only(seed, x_lab, y_lab), G, ms
 
 
 # %% [markdown]
-# The baseline for the same draw: the same $D$ (same initial weights, noise and optimiser) on the 100 labels alone.
+# The baseline for the same draw: the same $D$ (same initial weights, noise, optimiser, schedule and checkpoint
+# selection) on the 100 labels alone.
 
 # %%
 def labels_only(seed, x_lab, y_lab):
     D_sup = fresh_D(seed)
     opt_S, D_sup_ema = adam(D_sup), ssl_ema(D_sup)
-    Trainer({"D": D_sup, "D_ema": D_sup_ema}, {"D": opt_S}, lambda i: supervised_step(D_sup, opt_S, x_lab, y_lab, D_sup_ema),
-            live=False, ckpt_dir=cfg.ckpt_dir / f"labels_only_draw{seed}", ckpt_every=1_000).fit(cfg.sup_steps, progress=False)
-    return ssl_accuracy(D_sup_ema, x_test, y_test)
+    folder = cfg.ckpt_dir / f"labels_only_draw{seed}"
+
+    def sup_step(i):
+        decay_lr([opt_S], i, cfg.sup_steps)
+        return supervised_step(D_sup, opt_S, x_lab, y_lab, D_sup_ema)
+    Trainer({"D": D_sup, "D_ema": D_sup_ema}, {"D": opt_S}, sup_step, live=False, ckpt_dir=folder,
+            ckpt_every=cfg.ssl_eval, hooks=[select_on_val(D_sup_ema, folder, cfg.sup_steps)]).fit(cfg.sup_steps,
+                                                                                                 progress=False)
+    return chosen(folder)[2]
 
 
 # %%
 ssl = {seed: run_draw(seed) for seed in range(cfg.label_draws)}
-for seed, (curve, acc_sup, _) in ssl.items():
-    print(f"label draw {seed}: GAN {100 * curve[-1][1]:.1f}% | same D, 100 labels only {100 * acc_sup:.1f}%")
-acc_gan, acc_only = [c[-1][1] * 100 for c, _, _ in ssl.values()], [a * 100 for _, a, _ in ssl.values()]
-print(f"mean ± sd over {len(ssl)} label draws: GAN {mean_sd(acc_gan).strip()}%  |  labels only "
-      f"{mean_sd(acc_only).strip()}%  |  paper (official code, 300 epochs): 99.07% (93 ± 6.5 errors of 10,000)")
+for seed, ((step, val, test), curve, acc_sup, _, ms) in ssl.items():
+    print(f"label draw {seed}: GAN {100 * test:.1f}% at step {step:,} (chosen on validation, {100 * val:.1f}%; "
+          f"best test on the curve {100 * max(c[2] for c in curve):.1f}%, last {100 * curve[-1][2]:.1f}%) | "
+          f"same D, 100 labels only {100 * acc_sup:.1f}% | {ms:.0f} ms a GAN step")
+acc_gan, acc_only = [100 * r[0][2] for r in ssl.values()], [100 * r[2] for r in ssl.values()]
+print(f"test accuracy, mean ± sd over {len(ssl)} label draws: GAN {mean_sd(acc_gan).strip()}%  |  labels only "
+      f"{mean_sd(acc_only).strip()}%  |  paper (official code, 300 epochs, 10 draws): 99.07 ± 0.07% "
+      f"(93 ± 6.5 errors of 10,000)")
 
 # %% [markdown]
-# The test accuracy during training, and $G$'s samples at the end (feature matching aims at a good classifier,
-# not at good samples, and it shows):
+# The accuracy during training (validation solid, test dashed, the chosen checkpoint starred), $G$'s
+# feature-matching loss, and $G$'s samples at the end (feature matching aims at a good classifier, not at good
+# samples, and it shows):
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4), gridspec_kw={"width_ratios": [1.4, 1]})
-for seed, (curve, acc_sup, _) in ssl.items():
-    line, = ax1.plot(*zip(*[(t, 100 * a) for t, a in curve]), marker="o", label=f"GAN, draw {seed}")
-    ax1.axhline(100 * acc_sup, ls=":", color=line.get_color(), label=f"labels only, draw {seed}")
-ax1.set(xlabel="step", ylabel="held-out accuracy %", title="100 labels"); ax1.legend(fontsize=7); ax1.grid(alpha=0.3)
-G_last = ssl[0][2].eval()
+fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 3.4), gridspec_kw={"width_ratios": [1.4, 1, 0.9]})
+for seed, ((step, val, test), curve, acc_sup, _, _) in ssl.items():
+    t, v, te, lg = zip(*curve)
+    line, = ax1.plot(t, [100 * a for a in v], label=f"draw {seed}")
+    ax1.plot(t, [100 * a for a in te], ls="--", color=line.get_color())
+    ax1.plot(step, 100 * test, "*", ms=12, color=line.get_color())
+    ax1.axhline(100 * acc_sup, ls=":", color=line.get_color())
+    ax2.plot(t, lg, color=line.get_color(), label=f"draw {seed}")
+ax1.set(xlabel="step", ylabel="accuracy %", title="100 labels: validation (—), test (--), labels only (··)")
+ax1.legend(fontsize=7); ax1.grid(alpha=0.3)
+ax2.set(xlabel="step", ylabel="feature-matching loss", yscale="log", title="G's loss"); ax2.grid(alpha=0.3)
+G_last = ssl[0][3].eval()
 with torch.no_grad():
-    show_grid(G_last(G_last.sample_z(32, device)).view(-1, 1, 28, 28), nrow=8, ax=ax2, value_range=(0, 1),
+    show_grid(G_last(G_last.sample_z(32, device)).view(-1, 1, 28, 28), nrow=8, ax=ax3, value_range=(0, 1),
               title="G's samples (draw 0)")
 plt.show()
 
 # %% [markdown]
-# **Against the paper.** Over 3 label draws, the GAN's $D$ reaches 86.9 ± 4.1% on the 2,000 held-out digits after
-# 4,000 steps, against 77.8 ± 1.7% for the same network trained on the 100 labels alone: the unlabelled images
-# are worth about 9 points, and every draw gains (5 to 11 points). The labels-only runs have stopped improving;
-# the GAN curves are still rising when they stop. The paper's 99.07% is far above ours, for measured reasons:
+# **Against the paper.** Over 3 label draws, the GAN's $D$, at the checkpoint chosen on the 1,000 validation
+# digits, scores **84.7 ± 1.4%** on the 2,000 test digits, against 77.1 ± 1.6% for the same network trained on the
+# 100 labels alone (same schedule, same selection): the unlabelled images are worth about 7 to 8 points, and every
+# draw gains. The paper reports 99.07 ± 0.07% (93 ± 6.5 errors in 10,000, over 10 draws). The goal we set for
+# the default budget, 95%, is **not reached**. The figure shows where it stops and why:
 #
-# * we train 4,000 steps, 1/45 of the official 180,000 (300 epochs), to fit a 15-minute CPU budget;
-# * we have 8,000 unlabelled digits (the course's real subset is the MNIST test split), not 60,000.
+# * **The budget stops it, not a breakdown.** All three curves jump to between 70% and 80% within the first 750
+#   steps, then climb slowly, by a few points over the remaining 3,000, and flatten once the learning rate decays
+#   (the last third). Draw 0 dipped near step 1,500 and recovered; no run broke down late, so validation chose a
+#   checkpoint near the end of each run (steps 3,500 to 4,000), and
+#   its test accuracy is within a point of the best test point on each curve, chosen without looking at the test
+#   digits. Validation and test curves track each other closely.
+# * **$G$ is far from matching $D$'s features.** Its feature-matching loss falls from about 6 to between 2 and 4
+#   and stays there; its samples (right) are digit-like strokes, not digits. The official code runs 180,000 steps,
+#   45 times our 4,000, for $G$ and $D$ to keep improving each other.
+# * **Less unlabelled data**: 7,000 digits (the course's real subset is the MNIST test split), not 60,000.
 #
-# A longer single-draw run on this CPU (`benchmarks/ssl_mnist.py --steps 10000`, same code) reached 94% at 8,000
-# steps and then fell back to 91%: $G$ broke down (its feature-matching loss jumped from about 4 to over 50 while
-# $D$'s loss went to 0), as $D$ learnt to tell the 8,000 real images from anything $G$ made. `full` mode, on a GPU
-# with the full MNIST training set downloaded, is the setting to approach the paper's number.
+# **What 99% would take.** The paper's setting: the 60,000 MNIST training digits as unlabelled data (the loader
+# uses the training split when it is on disk or can be downloaded), 180,000 steps per draw and 10 draws. At the
+# printed 38 to 42 ms a GAN step on this CPU, that is about 2 hours per draw. `full` runs 5 draws of 30,000
+# steps, a sixth of the paper's length, which fits a GPU session (about 16 minutes on a T4 by the FLOP count in
+# `benchmarks/README.md`, an estimate); for the paper's length set `ssl_steps=180_000, label_draws=10`.
 
 # %% [markdown]
 # ## Summary
@@ -654,7 +737,8 @@ plt.show()
 #   VBN remove exactly the symptom they target without improving coverage, and minibatch discrimination helps
 #   in some seeds only.
 # * The Inception score needs a classifier; with a domain classifier it becomes a usable, if local, yardstick.
-# * A $(K{+}1)$-class discriminator turns a GAN into a semi-supervised classifier that learns from unlabelled images.
+# * A $(K{+}1)$-class discriminator turns a GAN into a semi-supervised classifier that learns from unlabelled images;
+#   held-out labelled digits choose its checkpoint, never the test digits.
 #
 # ## Exercises
 #
@@ -741,7 +825,8 @@ check(None if got is None else float(got), float(d_loss_bce(d_real_ex, d_fake_ex
 # %% [markdown]
 # **Exercise 5 (open).** Combine minibatch discrimination with label smoothing (the paper uses both) in
 # `train_toy` and compare the modes covered and $D$'s logit with each alone. Then rerun the semi-supervised
-# experiment with 20 labels (2 per class): how do the two accuracies move?
+# experiment with 20 labels (2 per class): how do the two accuracies move? And with a validation set of 100
+# digits (`ssl_val`) instead of 1,000: how often does it choose a different checkpoint, and at what cost?
 #
 # ## References
 #

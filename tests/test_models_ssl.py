@@ -185,3 +185,25 @@ def test_draw_labels_is_balanced_seeded_and_checked() -> None:
     assert torch.equal(a, draw_labels(y, 3, seed=0)) and not torch.equal(a, b)
     with pytest.raises(ValueError, match="fewer than per_class"):
         draw_labels(y, 21, seed=0)
+
+
+def test_ema_weights_saved_and_loaded_into_a_fresh_d_score_the_same() -> None:
+    # Notebook 05 keeps the best-on-validation EMA weights as D_ema.module.state_dict() in a file and scores a fresh
+    # SSLDiscriminator loaded from it: the weight-norm parametrisation must survive the round trip exactly.
+    import io
+
+    D, G, opt_D, opt_G = _setup()
+    D_ema = ssl_ema(D, decay=0.9)
+    x, y = torch.rand(20, 784), torch.arange(20) % 10
+    ssl_step(D, G, opt_D, opt_G, x, y, torch.rand(16, 784), D_ema=D_ema)
+    buffer = io.BytesIO()
+    torch.save({"step": 1, "D": D_ema.module.state_dict()}, buffer)
+    buffer.seek(0)
+    fresh = SSLDiscriminator()
+    fresh.load_state_dict(torch.load(buffer, weights_only=True)["D"])
+    x_test = torch.rand(30, 784)
+    with torch.no_grad():
+        assert torch.equal(fresh.eval()(x_test), D_ema.module.eval()(x_test))
+    labels = torch.arange(30) % 10
+    assert ssl_accuracy(fresh, x_test, labels) == ssl_accuracy(D_ema, x_test, labels)
+    assert not fresh.training  # ssl_accuracy restored the mode it found

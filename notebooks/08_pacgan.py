@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 20–40 s (measured: 16 s under nbval, 38 s with a cold cache) | ≈ 30 s (estimate) |
 # | `default` | ring of 8: GAN and PacGAN2/3/4, 3 seeds × 4k steps; grid of 25: GAN and PacGAN2, 3 seeds × 12k steps; stacked MNIST with and without packing, 3k steps each | ≈ 13 min (measured for these outputs: about 8 min for the 2D table, the rest for stacked MNIST; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
-# | `full` | the paper's networks and optimiser, 10 seeds × 100k steps per setting, all 8 settings; stacked MNIST at 20k steps | hours | ≈ 3 h on a T4 (estimate, counted FLOPs) |
+# | `full` | the paper's 2D network sizes and learning rate, 10 seeds × 100k steps per setting (the paper runs 400k), all 8 settings; stacked MNIST at 20k steps | hours | ≈ 3 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run; stacked MNIST is built from the real MNIST test split (10,000
 # digits).
@@ -232,7 +232,8 @@ class PacD(nn.Module):
 
 # %% [markdown]
 # Shape checks: 12 points give 12 verdicts for the GAN, 6 for PacGAN2, 4 for PacGAN3 and 3 for PacGAN4. The parameter counts show what
-# packing costs: $(m - 1) \cdot 2 \cdot 1000$ weights in the first layer, under 1% of $D$.
+# packing costs: $(m - 1) \cdot 2 \cdot 1000$ weights in the first layer, 2,000 for PacGAN2 (0.5% of its $D$)
+# and 6,000 for PacGAN4 (1.5% of its 411,201).
 
 # %%
 x = torch.randn(12, 2)                                                          # (12, 2)
@@ -465,7 +466,8 @@ plt.tight_layout(); plt.show()
 # * **The price, at this length, is quality.** Only 21% of PacGAN2's grid samples are within 3σ of a mode,
 #   against 53% for the GAN, and both are far from the paper's 91-95%: the scatter shows PacGAN2's samples
 #   strung along the grid lines between the modes. After 12k steps instead of 400k, $G$ has found the modes but
-#   not yet sharpened them; the paper's own numbers show that the longer run closes this gap.
+#   not yet sharpened them. The paper's runs are 33 times longer (400k steps) and reach 91% for PacGAN2; whether
+#   a longer run of ours would close the gap, we have not measured.
 # * **On the ring, our GAN does not drop modes**: it covers all 8 in every seed, where the paper's GAN covers
 #   6.3 ± 0.5. So modes covered cannot show packing here. What does show is **how evenly** the samples spread:
 #   the reverse KL falls from 0.50 ± 0.06 (GAN, close to the paper's 0.45) to 0.18 ± 0.05 (PacGAN3) and
@@ -473,7 +475,10 @@ plt.tight_layout(); plt.show()
 #   in two of its seeds) is within the noise of the GAN.
 # * Our high-quality shares (79-88% on the ring) stay below the paper's 96-98% in every setting, and our
 #   PacGAN3/4 reverse KLs (0.17-0.18) above its 0.07-0.10: the price of 100 times fewer steps and networks a third
-#   the width. `full` mode runs the paper's sizes.
+#   the width. `full` mode runs the paper's network sizes and learning rate, for 100k steps (the paper: 400k).
+# * **The grid table has no PacGAN3/4 in `default`**: each grid setting costs about 2 minutes of this notebook's
+#   CPU time (116 s and 124 s above), and two more would push `default` past its budget. `full` trains all four,
+#   and Exercise 4 asks for them.
 
 # %% [markdown]
 # ## Stacked MNIST: 1000 modes
@@ -579,14 +584,20 @@ plt.show()
 # 1000 modes (984 for the GAN, 932 for PacGAN2 in this run), and both are far from real data's spread (KL 0.55
 # and 0.76, against 0.027 for real stacked MNIST): the sorted counts show a few hundred modes with more than their
 # share of samples and a long tail with few. With one seed each, the order of the two runs is not a result. The
-# samples are still rough after 3,000 steps: blotchy strokes, though most channels read as a digit.
+# samples are still rough after 3,000 steps: blotchy strokes. Note what the count credits: the classifier's
+# argmax names a digit for every channel, blotch or not, so a blotchy sample still lands in some mode. The papers
+# count this way; `stacked_modes(x, clf, threshold=0.9)` counts only the samples whose three channels it reads
+# with probability at least 0.9, and reports their share.
 #
 # The paper's DCGAN covered only 78.9 modes; ours does not collapse that way, so there is little for packing to
 # fix. Collapse on stacked MNIST depends strongly on the discriminator's size relative to the generator's (the
 # paper's Table 3: a DCGAN covers 31-79 modes when $D$ is a quarter of $G$'s size and 488-628 when it is half), and
 # on training length (the paper trains 50 epochs of 128,000 images; we show $D$ 192,000 images, 1.5 epochs). Our
 # $D$ has the same width as $G$. Exercise 4 suggests the experiment that would show more: a smaller $D$, with and
-# without packing.
+# without packing. Be warned that it is long: the paper's Table 3 numbers (a DCGAN at 78.5 modes against
+# PacDCGAN2's 484.5, with $D$ a quarter of $G$) come after the 500,000 steps of its official configuration, and
+# with a $D$ that small our CPU runs had not yet learned to draw digits, with or without packing, after the
+# couple of thousand steps a CPU notebook affords.
 
 # %% [markdown]
 # ## Summary

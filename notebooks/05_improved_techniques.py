@@ -688,7 +688,7 @@ print(f"test accuracy, mean ± sd over {len(ssl)} label draws: GAN {mean_sd(acc_
 
 # %%
 fig, (ax1, ax2, ax3) = plt.subplots(1, 3, figsize=(14, 3.4), gridspec_kw={"width_ratios": [1.4, 1, 0.9]})
-for seed, ((step, val, test), curve, acc_sup, _, _) in ssl.items():
+for seed, ((step, _val, test), curve, acc_sup, _, _) in ssl.items():
     t, v, te, lg = zip(*curve)
     line, = ax1.plot(t, [100 * a for a in v], label=f"draw {seed}")
     ax1.plot(t, [100 * a for a in te], ls="--", color=line.get_color())

@@ -8,7 +8,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Where `make notebook` keeps the checkpoints of a refresh run (one folder per notebook, wiped before it runs).
 REFRESH_CKPT := runs/checkpoints
 
-.PHONY: lab test lint unit notebooks notebook sync bootstrap clean-checkpoints student marks release
+.PHONY: lab test lint unit notebooks notebook rerun sync bootstrap clean-checkpoints student marks release
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,6 +67,19 @@ notebook: $(STAMP)
 	$(BIN)/python tools/tidy_notebook.py notebooks/$(NB).ipynb
 	$(BIN)/jupytext --sync notebooks/$(NB).ipynb
 	$(BIN)/python tools/make_student.py --skip-unmarked notebooks/$(NB).ipynb
+
+# A second default run on other seeds, to check that the committed claims hold (GAN_SEED shifts every seed in the
+# notebook). It writes runs/rerun/seed$(SEED)/NN_name.ipynb and leaves the committed notebook alone:
+#   make rerun NB=03_dcgan SEED=1 GAN_DATA_ROOT=../shared/realdata
+SEED ?= 1
+rerun: $(STAMP)
+	@test -n "$(NB)" || { echo "Usage: make rerun NB=03_dcgan SEED=1   (with GAN_DATA_ROOT=/path/to/data for real data)"; exit 2; }
+	@test -f notebooks/$(NB).ipynb || { echo "notebooks/$(NB).ipynb does not exist; use a name like 03_dcgan."; exit 2; }
+	rm -rf runs/rerun/checkpoints/default/$(NB)
+	mkdir -p runs/rerun/seed$(SEED)
+	$(if $(GAN_DATA_ROOT),GAN_DATA_ROOT=$(abspath $(GAN_DATA_ROOT))) GAN_MODE=default GAN_SEED=$(SEED) \
+	  GAN_CKPT_DIR=$(abspath runs/rerun/checkpoints) $(BIN)/jupyter nbconvert --to notebook --execute \
+	  --ExecutePreprocessor.timeout=7200 --output-dir runs/rerun/seed$(SEED) notebooks/$(NB).ipynb
 
 # Pin the course to a release: pyproject's version, whose tag (v<VERSION>) every Colab badge opens and every Colab
 # install cell installs. Commit, then `git tag v<VERSION>` and push the tag:  make release VERSION=0.3.0

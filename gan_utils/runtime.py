@@ -101,7 +101,10 @@ def setup(
     name: str = "notebook",
     verbose: bool = True,
 ) -> RunConfig:
-    """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_CKPT_DIR/GAN_THREADS, seed, pick the device, print one line.
+    """Read GAN_MODE/GAN_DATA/GAN_DATA_ROOT/GAN_CKPT_DIR/GAN_THREADS/GAN_SEED, seed, pick the device, print one line.
+
+    `seed` is the notebook's base seed; GAN_SEED, when set, replaces it, so a whole notebook can be rerun on other
+    seeds (every seed in a notebook is `cfg.seed` or counted from it).
 
     `name` is the notebook's name: its checkpoints go to GAN_CKPT_DIR/<mode>/<name>/ (`cfg.ckpt_dir`). When a
     grader runs the notebook (nbgrader's autograde, or GAN_GRADING=1), they go to a fresh folder of this run's own
@@ -121,6 +124,14 @@ def setup(
         if threads < 1:
             raise ValueError(f"GAN_THREADS={threads} must be at least 1.")
         torch.set_num_threads(threads)
+    seed_env = os.environ.get("GAN_SEED", "").strip()
+    if seed_env:
+        try:
+            seed = int(seed_env)
+        except ValueError:
+            raise ValueError(f"GAN_SEED={seed_env!r} is not a whole number; set e.g. GAN_SEED=1.") from None
+        if seed < 0:
+            raise ValueError(f"GAN_SEED={seed} must be 0 or more.")
     device = pick_device()
     seed_everything(seed)
     graded = grading_submission()

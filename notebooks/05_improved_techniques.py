@@ -82,8 +82,8 @@ SIZES = {
     #          2D runs: steps, seeds   Dirac-GAN steps   semi-supervised: GAN / labels-only steps, label draws,
     #                                                    test / validation digits, steps between validations
     "fast":    dict(toy_steps=150, seeds=3, dirac_steps=300, ssl_steps=30, sup_steps=30, label_draws=3,
-                    ssl_test=400, ssl_val=200, ssl_eval=10, n_eval=500, clf_epochs=1),
-    "default": dict(toy_steps=3_000, seeds=3, dirac_steps=3_000, ssl_steps=4_000, sup_steps=2_000, label_draws=3,
+                    ssl_test=400, ssl_val=200, ssl_eval=15, n_eval=500, clf_epochs=1),
+    "default": dict(toy_steps=2_000, seeds=3, dirac_steps=3_000, ssl_steps=4_000, sup_steps=2_000, label_draws=3,
                     ssl_test=2_000, ssl_val=1_000, ssl_eval=250, n_eval=5_000, clf_epochs=6),
     "full":    dict(toy_steps=10_000, seeds=10, dirac_steps=10_000, ssl_steps=30_000, sup_steps=5_000, label_draws=5,
                     ssl_test=2_000, ssl_val=1_000, ssl_eval=1_000, n_eval=10_000, clf_epochs=15),
@@ -431,7 +431,7 @@ ROWS = [  # (technique, failure, number, base settings, settings with the techni
     ("label smoothing", "over-confident D", "D real logit", {"k": 5}, {"k": 5, "real_label": 0.9}),
     ("virtual batch norm", "batch-mates matter", "batch dependence", {"bn": True}, {"bn": True, "vbn": True}),
 ]
-seeds = range(cfg.seeds)
+seeds = range(cfg.seed, cfg.seed + cfg.seeds)                     # cfg.seed: 0, or GAN_SEED if set
 runs = {name: ([train_toy(s, **base) for s in seeds], [train_toy(s, **on) for s in seeds])
         for name, _, _, base, on in ROWS}
 dirac = {lam: [train_dirac(s, lam)[-1].norm().item() for s in seeds] for lam in (0.0, lambda_ha)}
@@ -671,7 +671,7 @@ def labels_only(seed, x_lab, y_lab):
 
 
 # %%
-ssl = {seed: run_draw(seed) for seed in range(cfg.label_draws)}
+ssl = {seed: run_draw(seed) for seed in range(cfg.seed, cfg.seed + cfg.label_draws)}
 for seed, ((step, val, test), curve, acc_sup, _, ms) in ssl.items():
     print(f"label draw {seed}: GAN {100 * test:.1f}% at step {step:,} (chosen on validation, {100 * val:.1f}%; "
           f"best test on the curve {100 * max(c[2] for c in curve):.1f}%, last {100 * curve[-1][2]:.1f}%) | "

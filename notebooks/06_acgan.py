@@ -386,7 +386,7 @@ z_grid = torch.randn(n_cols, G.z_dim, device=device).repeat(K, 1)   # (K * n_col
 y_grid = torch.arange(K, device=device).repeat_interleave(n_cols)   # (K * n_cols,): one class per row
 trainer = Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, make_acgan_step(G, D, opt_G, opt_D),
                   ckpt_dir=cfg.ckpt_dir, ckpt_every=1_000, sample_fn=lambda: G(z_grid, y_grid),
-                  sample_every=cfg.sample_every)
+                  sample_every=cfg.sample_every, sample_nrow=n_cols)            # live panel: one class per row
 history = trainer.fit(cfg.steps, resume=True)
 print(f"{trainer.step} steps, {trainer.seconds / 60:.1f} min of training "
       f"({1000 * trainer.seconds / max(1, len(history.steps)):.0f} ms per step)")
@@ -580,9 +580,10 @@ def train_run(model, seed):
 
 
 # %%
-gens, runs = {("AC-GAN", 0): G}, {("AC-GAN", 0): trainer}        # keyed by (model, seed); AC-GAN seed 0 is above
+SEEDS = range(cfg.seed, cfg.seed + cfg.seeds)                    # cfg.seed: 0, or GAN_SEED if set
+gens, runs = {("AC-GAN", cfg.seed): G}, {("AC-GAN", cfg.seed): trainer}  # keyed by (model, seed); the first AC-GAN is above
 for model in ("AC-GAN", "baseline"):
-    for seed in range(cfg.seeds):
+    for seed in SEEDS:
         if (model, seed) not in gens:
             gens[model, seed], runs[model, seed] = train_run(model, seed)
             print(f"{model}, seed {seed}: {runs[model, seed].step} steps, "
@@ -593,7 +594,7 @@ for model in ("AC-GAN", "baseline"):
 
 # %%
 with torch.no_grad():
-    x_grid_base = gens["baseline", 0](z_grid, y_grid)              # (K * n_cols, 3, 32, 32)
+    x_grid_base = gens["baseline", cfg.seed](z_grid, y_grid)              # (K * n_cols, 3, 32, 32)
 show_class_grid(x_grid_base, n_cols, cifar.classes, title="baseline (no auxiliary classifier): rows c, columns z")
 plt.show()
 
@@ -660,14 +661,14 @@ print(f"mean over classes: real {mean(r):.3f}, real blurred {mean(ms_blur):.3f}"
 # %%
 ms_run, acc_run, draw_sd = {}, {}, []                             # keyed by (model, seed)
 for key, G_ in gens.items():
-    x_, y_ = (x_eval, y_eval) if key == ("AC-GAN", 0) else sample_classes(G_)
+    x_, y_ = (x_eval, y_eval) if key == ("AC-GAN", cfg.seed) else sample_classes(G_)
     ms = [class_ms_ssim(x_[y_ == k]) for k in range(K)]
     ms_run[key], acc_run[key] = [m for m, _ in ms], conditional_accuracy(x_, y_, clf)
     draw_sd += [sd for _, sd in ms]
-    if key == ("baseline", 0):
+    if key == ("baseline", cfg.seed):
         x_base, y_base = x_, y_                                   # kept for the collapsed class below
 models = ("AC-GAN", "baseline")
-g = {m: torch.tensor([ms_run[m, s] for s in range(cfg.seeds)]) for m in models}  # (seeds, K) per model
+g = {m: torch.tensor([ms_run[m, s] for s in SEEDS]) for m in models}  # (seeds, K) per model
 print(f"largest spread between 3 draws of pairs, over all classes and runs: {max(draw_sd):.3f} (sd)")
 
 # %% [markdown]
@@ -681,7 +682,7 @@ for k in range(K):
 print(f"{'mean':11s} {mean(r):6.3f} {mean(ms_blur):8.3f}",
       *(f"{g[m].mean(1).mean():8.3f} ± {g[m].mean(1).std():.3f}" for m in models))
 for m in models:
-    a = torch.tensor([acc_run[m, s] for s in range(cfg.seeds)])
+    a = torch.tensor([acc_run[m, s] for s in SEEDS])
     print(f"{m}: domain classifier on samples {100 * a.mean():.1f} ± {100 * a.std():.1f}% "
           f"(per seed: {', '.join(f'{100 * v:.1f}%' for v in a)})")
 print(f"generated: mean ± sd over {cfg.seeds} training seeds of {cfg.steps:,} steps each")
@@ -705,7 +706,7 @@ def spread_labels(ys, gap):
 
 # %%
 g_mean = {m: g[m].mean(0).tolist() for m in models}
-top = max(max(v) for v in g_mean.values()) * 1.15
+top = max(g[m].mean(0).add(g[m].std(0)).max().item() for m in models) * 1.1   # whiskers included
 fig, ax = plt.subplots(figsize=(6.4, 5.4))
 for m, color in zip(models, ("tab:blue", "tab:orange"), strict=True):
     ax.errorbar(r, g_mean[m], yerr=g[m].std(0).tolist(), fmt="o", capsize=2, color=color, label=m)
@@ -733,7 +734,7 @@ curves = {}
 for (m, seed), run in runs.items():
     curves[m, seed] = [(step, mean([mean_pairwise_ms_ssim(x[k * n_cols:(k + 1) * n_cols], n_pairs=100)
                                     for k in range(K)])) for step, x in run.history.snapshots if step > 0]
-    plt.plot(*zip(*curves[m, seed]), marker="o", ls="-" if seed == 0 else "--",
+    plt.plot(*zip(*curves[m, seed]), marker="o", ls="-" if seed == cfg.seed else "--",
              color="tab:blue" if m == "AC-GAN" else "tab:orange", label=f"{m}, seed {seed}")
 plt.axhline(mean(r), color="gray", ls=":", label="real (mean over classes)")
 plt.xlabel("step"); plt.ylabel("mean within-class MS-SSIM"); plt.ylim(bottom=0); plt.grid(alpha=0.3)
@@ -753,11 +754,11 @@ for key, c in curves.items():
 # %%
 def n_at_most(m, ref):
     """Per seed of model m, how many classes have a generated MS-SSIM <= ref[k] (as diverse as ref, or more)."""
-    return [sum(v <= ref_k for v, ref_k in zip(ms_run[m, s], ref, strict=True)) for s in range(cfg.seeds)]
+    return [sum(v <= ref_k for v, ref_k in zip(ms_run[m, s], ref, strict=True)) for s in SEEDS]
 
 
 for m in models:
-    below = [sum(v < max(r) for v in ms_run[m, s]) for s in range(cfg.seeds)]
+    below = [sum(v < max(r) for v in ms_run[m, s]) for s in SEEDS]
     print(f"{m:8s} classes (of {K}, per seed) as diverse as real: {n_at_most(m, r)}, as blurred real: "
           f"{n_at_most(m, ms_blur)}, below the highest real class ({max(r):.3f}): {below}")
 print("paper (ImageNet 128 px, 100 AC-GANs): 84.7% of classes below the highest real class")

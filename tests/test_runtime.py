@@ -72,6 +72,20 @@ def test_seeding_is_reproducible() -> None:
     assert torch.equal(a, torch.randn(5))
 
 
+def test_gan_seed_replaces_the_notebook_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GAN_SEED", "5")
+    cfg = setup(seed=0, verbose=False)
+    assert cfg.seed == 5
+    a = torch.randn(3)
+    monkeypatch.delenv("GAN_SEED")
+    assert setup(seed=5, verbose=False).seed == 5
+    assert torch.equal(a, torch.randn(3))                     # GAN_SEED=5 seeds exactly as seed=5 does
+    for bad, msg in (("one", "not a whole number"), ("-1", "0 or more")):
+        monkeypatch.setenv("GAN_SEED", bad)
+        with pytest.raises(ValueError, match=msg):
+            setup(verbose=False)
+
+
 def test_data_root_from_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("GAN_DATA_ROOT", str(tmp_path))
     cfg = setup(verbose=False)

@@ -243,3 +243,25 @@ def test_assert_same_step_compares_losses_and_weights() -> None:
         b.bias[1] += 1e-4
     with pytest.raises(AssertionError, match="bias of model 0"):
         assert_same_step({"loss": 0.5}, {"loss": 0.5}, [a], [b])
+
+
+def test_live_panel_keeps_class_rows_with_sample_nrow() -> None:
+    """A 10 x 10 class grid (one class per row) is drawn whole, 10 per row; without sample_nrow, 64 in a square."""
+    from gan_utils.display.viz import grid_image
+
+    G = nn.Linear(4, 3 * 8 * 8)
+    z = torch.randn(100, 4)
+
+    def make(nrow: int | None) -> Trainer:
+        return Trainer({"G": G}, {}, lambda i: {"loss": 0.0}, sample_fn=lambda: G(z).view(100, 3, 8, 8),
+                       sample_every=2, sample_nrow=nrow, live=False)
+
+    with_rows, square = make(10), make(None)
+    for t in (with_rows, square):
+        t.fit(2, progress=False)
+    step, x, nrow = with_rows.shown_samples()
+    assert (step, x.shape[0], nrow) == (2, 100, 10)
+    assert torch.equal(x[10:20], with_rows.history.snapshots[-1][1][10:20])   # row 1 holds images 10..19
+    assert grid_image(x, nrow).shape[:2] == (2 + 10 * 10, 2 + 10 * 10)       # 10 rows of 10 (8 px + 2 px padding)
+    _, x_sq, nrow_sq = square.shown_samples()
+    assert (x_sq.shape[0], nrow_sq) == (64, None)

@@ -23,7 +23,8 @@ from torch import nn
 
 from gan_utils.models.dcgan import DCGANDiscriminator
 
-__all__ = ["Maxout", "PacDCGANDiscriminator", "PacMLPDiscriminator", "PacMLPGenerator", "init_normal", "pack"]
+__all__ = ["Maxout", "PacDCGANDiscriminator", "PacMLPDiscriminator", "PacMLPGenerator", "PacSmallDiscriminator",
+           "SmallStackedGenerator", "init_normal", "pack"]
 
 # The paper's 2D-mixture sizes, for the config's "paper value" column.
 PAPER_2D = {"z_dim": 2, "g_width": 400, "g_layers": 4, "d_width": 200, "d_layers": 3, "pieces": 5,
@@ -140,3 +141,68 @@ class PacDCGANDiscriminator(DCGANDiscriminator):
         if y is not None:
             raise ValueError("PacDCGANDiscriminator takes no labels.")
         return super().forward(pack(x, self.pack))  # (B,)
+
+
+class SmallStackedGenerator(nn.Module):
+    """z (B, z_dim) -> Stacked-MNIST images (B, 3, 28, 28) in [-1, 1]: the G of the paper's Table 3 (unrolled GAN).
+
+    Official code (`stacked_MNIST_experiments/unrolled_GAN_experiment/D=0.25G/model.py`): Linear to 64x4x4, BN,
+    ReLU; three 3x3 stride-2 transposed convs to 32 (7x7), 16 (14x14) and 8 (28x28) channels, each with BN and
+    ReLU; a 3x3 conv to 3 channels and tanh. z has 256 dimensions. Weights N(0, 0.02), biases 0 (as here).
+
+    Taught in notebook 08.
+    """
+
+    def __init__(self, z_dim: int = 256) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.fc = nn.Linear(z_dim, 64 * 4 * 4)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(64), nn.ReLU(),
+            nn.ConvTranspose2d(64, 32, 3, 2, padding=1), nn.BatchNorm2d(32), nn.ReLU(),                    # 7x7
+            nn.ConvTranspose2d(32, 16, 3, 2, padding=1, output_padding=1), nn.BatchNorm2d(16), nn.ReLU(),  # 14x14
+            nn.ConvTranspose2d(16, 8, 3, 2, padding=1, output_padding=1), nn.BatchNorm2d(8), nn.ReLU(),    # 28x28
+            nn.Conv2d(8, 3, 3, padding=1), nn.Tanh())
+        _init_conv(self)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if z.ndim != 2 or z.shape[1] != self.z_dim:
+            raise ValueError(f"G expects z of shape (B, {self.z_dim}), got {tuple(z.shape)}.")
+        return self.net(self.fc(z).view(len(z), 64, 4, 4))  # (B, 3, 28, 28)
+
+
+class PacSmallDiscriminator(nn.Module):
+    """B·m Stacked-MNIST images (B·m, 3, 28, 28) -> one logit per packed group (B,): the D of the paper's Table 3.
+
+    Three 3x3 stride-2 convs of ndf, 2·ndf and 4·ndf channels (28 -> 14 -> 7 -> 4), each with BN and
+    LeakyReLU(0.3), then a linear logit. The official code's `D=0.25G` uses ndf=2 and `D=0.5G` ndf=4 (G's
+    transposed convs have 32, 16 and 8 channels). Packing widens the first conv to 3·m input channels.
+
+    Taught in notebook 08.
+    """
+
+    def __init__(self, pack: int = 1, ndf: int = 2) -> None:
+        super().__init__()
+        if pack < 1 or ndf < 1:
+            raise ValueError(f"pack and ndf must be at least 1, got pack={pack}, ndf={ndf}.")
+        self.pack = pack
+        layers: list[nn.Module] = []
+        c = 3 * pack
+        for w in (ndf, 2 * ndf, 4 * ndf):
+            layers += [nn.Conv2d(c, w, 3, 2, padding=1), nn.BatchNorm2d(w), nn.LeakyReLU(0.3)]
+            c = w
+        self.net = nn.Sequential(*layers, nn.Flatten(), nn.Linear(c * 4 * 4, 1))
+        _init_conv(self)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1:] != (3, 28, 28):
+            raise ValueError(f"D expects unpacked images (B·m, 3, 28, 28), got {tuple(x.shape)}.")
+        return self.net(pack(x, self.pack)).squeeze(1)  # (B,)
+
+
+def _init_conv(module: nn.Module) -> None:
+    """DCGAN-tensorflow's init: conv, transposed-conv and linear weights N(0, 0.02), biases 0; BN gains 1."""
+    for m in module.modules():
+        if isinstance(m, nn.Conv2d | nn.ConvTranspose2d | nn.Linear):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            nn.init.zeros_(m.bias)

@@ -102,14 +102,15 @@ class Trainer:
     def __init__(self, models: dict[str, nn.Module], optimizers: dict[str, torch.optim.Optimizer],
                  step_fn: Callable[[int], dict[str, float]], *, ckpt_dir: str | Path | None = None,
                  ckpt_every: int = 1000, sample_fn: Callable[[], torch.Tensor] | None = None,
-                 sample_every: int = 500, plot_every: int | None = None, live: bool | None = None,
-                 generators: dict[str, torch.Generator] | None = None,
+                 sample_every: int = 500, sample_nrow: int | None = None, plot_every: int | None = None,
+                 live: bool | None = None, generators: dict[str, torch.Generator] | None = None,
                  extra_state: dict[str, Any] | None = None,
                  hooks: list[Callable[[Trainer, int, dict[str, float]], None]] | None = None,
                  stateful: dict[str, Any] | None = None) -> None:
         self.models, self.optimizers, self.step_fn = models, optimizers, step_fn
         self.ckpt_path = Path(ckpt_dir) / CHECKPOINT_FILE if ckpt_dir is not None else None
         self.ckpt_every, self.sample_fn, self.sample_every = ckpt_every, sample_fn, sample_every
+        self.sample_nrow = sample_nrow
         self.plot_every = plot_every or sample_every
         self.live = _in_notebook() if live is None else live
         self.generators = generators or {}
@@ -232,6 +233,15 @@ class Trainer:
             m.train(modes[k])
         self.history.snapshots.append((self.step, x))
 
+    def shown_samples(self) -> tuple[int, torch.Tensor, int | None]:
+        """The latest snapshot as the live panel draws it: (step, images, images per row).
+
+        With `sample_nrow` every image is shown, `sample_nrow` per row (so a grid of one class per row stays one
+        class per row); without it, the first 64 in a square.
+        """
+        step, x = self.history.snapshots[-1]
+        return step, (x if self.sample_nrow else x[:64]), self.sample_nrow
+
     def _draw(self, final: bool = False) -> None:
         if not self.live or not self.history.steps:
             return
@@ -243,8 +253,8 @@ class Trainer:
         axes = axes if has_samples else [axes]
         plot_losses(self.history, ax=axes[0])
         if has_samples:
-            step, x = self.history.snapshots[-1]
-            show_grid(x[:64], ax=axes[1], title=f"samples at fixed z, step {step}")
+            step, x, nrow = self.shown_samples()
+            show_grid(x, nrow=nrow, ax=axes[1], title=f"samples at fixed z, step {step}")
         fig.tight_layout()
         if self._display is None:
             self._display = display(fig, display_id=True)

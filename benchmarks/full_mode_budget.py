@@ -92,7 +92,13 @@ from gan_utils.models.improved import (
     supervised_step,
 )
 from gan_utils.models.infogan import InfoGANDiscriminator, InfoGANGenerator, QHead, latent_input, sample_latent
-from gan_utils.models.pacgan import PacDCGANDiscriminator, PacMLPDiscriminator, PacMLPGenerator
+from gan_utils.models.pacgan import (
+    PacDCGANDiscriminator,
+    PacMLPDiscriminator,
+    PacMLPGenerator,
+    PacSmallDiscriminator,
+    SmallStackedGenerator,
+)
 from gan_utils.models.pix2pix import UnetGenerator, unet_depth
 from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator, mlp
 from gan_utils.models.vid2vid import SequentialGenerator
@@ -598,6 +604,14 @@ def nb08(S: dict[str, Any]) -> Iterator[Run]:
         yield Run(f"stacked MNIST, pack {m}", S["sm_steps"],
                   gan_step(G, D, opt_G, opt_D, (S["sm_batch"], 3, 28, 28)), (G, D))
         kept.append((G, D, opt_G, opt_D))  # G_1, trainer_1 stay alive
+    for m in (1, 2):  # the Table 3 small-D runs, one per seed, each kept alive in `small`
+        for seed in S["sd_seeds"]:
+            G, D = SmallStackedGenerator(), PacSmallDiscriminator(pack=m, ndf=S["sd_ndf"])
+            opt_G, opt_D = adam(G), adam(D)
+            n = S["sd_batch"] * m
+            yield Run(f"stacked MNIST, small D, pack {m}, seed {seed}", S["sd_steps"],
+                      gan_step(G, D, opt_G, opt_D, (n, 3, 28, 28), z_dim=G.z_dim), (G, D))
+            kept.append((G, D, opt_G, opt_D))
 
 
 def nb09(S: dict[str, Any]) -> Iterator[Run]:

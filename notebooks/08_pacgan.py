@@ -12,8 +12,8 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 20–40 s (measured: 16 s under nbval, 38 s with a cold cache) | ≈ 30 s (estimate) |
-# | `default` | ring of 8: GAN and PacGAN2/3/4, 3 seeds × 4k steps; grid of 25: GAN and PacGAN2, 3 seeds × 12k steps; stacked MNIST with and without packing, 3k steps each | ≈ 13 min (measured for these outputs: about 8 min for the 2D table, the rest for stacked MNIST; up to about 20 on a slower 2-core machine) | ≈ 5 min (estimate) |
-# | `full` | the paper's 2D networks and learning rate, 10 seeds × 100k steps per setting (the paper: 400k), all 8 settings; stacked MNIST: big $D$ at 20k steps, the Table 3 small-$D$ setting 3 seeds × 100k steps (the paper: 500k) | many hours | several hours on a GPU (estimate) |
+# | `default` | ring of 8: GAN and PacGAN2/3/4, 3 seeds × 4k steps; grid of 25: GAN and PacGAN2, 3 seeds × 12k steps; stacked MNIST with a big $D$, with and without packing, 2k steps each; the Table 3 small $D$, with and without packing, 3 seeds × 400 steps | ≈ 15 min (measured for these outputs: 15.5 min, of which 10 min for the 2D table; up to about 25 on a slower 2-core machine) | ≈ 5 min (estimate) |
+# | `full` | the paper's 2D networks and learning rate, 10 seeds × 100k steps per setting (the paper: 400k), all 8 settings; stacked MNIST: big $D$ at 20k steps, the Table 3 small-$D$ setting 3 seeds × 100k steps (the paper: 500k) | many hours | ≈ 3.6 h on a T4 (estimate, counted FLOPs; the small-$D$ runs ≈ 50 min of it) |
 #
 # The outputs you see come from a `default` run; stacked MNIST is built from the real MNIST test split (10,000
 # digits).
@@ -461,27 +461,30 @@ for ax in axes:
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
-# **What the 2D table shows** (3 seeds per setting; read the means and the spreads, not single runs).
+# **What the 2D table shows** (3 seeds per setting; read the means and the spreads, not single runs). These runs
+# are sensitive to the machine: the same code and seeds, run on another 2-core CPU of the same kind, gave other
+# single values (its floating-point rounding differs, and a GAN amplifies the difference), so we quote that run too.
 #
-# * **On the grid, packing shows as in the paper.** PacGAN2 covers 23.0 ± 2.0 of the 25 modes against the GAN's
-#   18.0 ± 1.0 (paper: 23.8 and 17.3), and every PacGAN2 seed (21, 23, 25 modes) beats every GAN seed (17, 18, 19).
-#   Its reverse KL is half the GAN's (0.50 ± 0.26 against 0.99 ± 0.25). The curves above show the gap opening in
-#   the second half of training.
-# * **The price, at this length, is quality.** Only 21% of PacGAN2's grid samples are within 3σ of a mode,
-#   against 53% for the GAN, and both are far from the paper's 91-95%: the scatter shows PacGAN2's samples
-#   strung along the grid lines between the modes. After 12k steps instead of 400k, $G$ has found the modes but
-#   not yet sharpened them. The paper's runs are 33 times longer (400k steps) and reach 91% for PacGAN2; whether
-#   a longer run of ours would close the gap, we have not measured.
-# * **On the ring, our GAN does not drop modes**: it covers all 8 in every seed, where the paper's GAN covers
-#   6.3 ± 0.5. So modes covered cannot show packing here. What does show is **how evenly** the samples spread:
-#   the reverse KL falls from 0.50 ± 0.06 (GAN, close to the paper's 0.45) to 0.18 ± 0.05 (PacGAN3) and
-#   0.17 ± 0.11 (PacGAN4), and the high-quality share rises from 79% to 88%. PacGAN2 (0.45 ± 0.24, and 7 modes
-#   in two of its seeds) is within the noise of the GAN.
-# * Our high-quality shares (79-88% on the ring) stay below the paper's 96-98% in every setting, and our
-#   PacGAN3/4 reverse KLs (0.17-0.18) above its 0.07-0.10: the price of 100 times fewer steps and networks a third
-#   the width. `full` mode runs the paper's network sizes and learning rate, for 100k steps (the paper: 400k).
-# * **The grid table has no PacGAN3/4 in `default`**: each grid setting costs about 2 minutes of this notebook's
-#   CPU time (116 s and 124 s above), and two more would push `default` past its budget. `full` trains all four,
+# * **On the grid, packing shows as in the paper.** PacGAN2 covers 20.7 ± 2.1 of the 25 modes against the GAN's
+#   17.3 ± 1.5 (paper: 23.8 and 17.3; the other machine: 23.0 and 18.0), and its reverse KL is lower: 0.54 ± 0.28
+#   against 0.94 ± 0.05 (the other machine: 0.50 and 0.99). The curves above show where: PacGAN2's reverse KL
+#   drops below the GAN's from about step 4,000 on, while its mode count pulls ahead only in the last 2,000 steps.
+# * **The price, at this length, is quality.** Only 11.5% of PacGAN2's grid samples are within 3σ of a mode,
+#   against 42.1% for the GAN (the other machine: 21% and 53%), and both are far from the paper's 91-95%: the
+#   scatter shows PacGAN2's samples strung along the grid lines between the modes. After 12k steps instead of
+#   400k, $G$ has found the modes but not yet sharpened them. The paper's runs are 33 times longer (400k steps)
+#   and reach 91% for PacGAN2; whether a longer run of ours would close the gap, we have not measured.
+# * **On the ring, nothing drops a mode**: every setting covers all 8 in every seed, where the paper's GAN covers
+#   6.3 ± 0.5, so modes covered cannot show packing here. How evenly the samples spread does not show it reliably
+#   either: in this run the reverse KL is 0.24 ± 0.16 for the GAN and 0.26-0.30 for PacGAN2-4, while on the other
+#   machine it fell from 0.50 ± 0.06 (GAN) to 0.18 ± 0.05 and 0.17 ± 0.11 (PacGAN3, PacGAN4). The spreads are
+#   as large as the differences, so at this length packing's effect on the ring is within run-to-run noise. The
+#   high-quality share rises a little with packing in both runs (here 81% for the GAN, 86-87% for PacGAN3/4).
+# * Our high-quality shares on the ring (81-87%) stay below the paper's 96-98% in every setting, and our reverse
+#   KLs (0.24-0.30) above its 0.07-0.10 for PacGAN2-4: the price of 100 times fewer steps and networks a third the
+#   width. `full` mode runs the paper's network sizes and learning rate, for 100k steps (the paper: 400k).
+# * **The grid table has no PacGAN3/4 in `default`**: each grid setting costs 2.5-3 minutes of this notebook's
+#   CPU time (154 s and 188 s above), and two more would push `default` past its budget. `full` trains all four,
 #   and Exercise 4 asks for them.
 
 # %% [markdown]
@@ -606,7 +609,15 @@ plt.show()
 
 
 # %% [markdown]
-# **What the big $D$ shows.** BIGD_PROSE
+# **What the big $D$ shows.** No collapse, and so nothing for packing to fix. Counted the papers' way, both
+# generators reach most of the 1000 modes after 2,000 steps (951 for the GAN, 970 for PacGAN2, with KL 0.65 and
+# 0.57 against real data's 0.03), and the sorted counts fall off in the same way for both. The confident count
+# tells the rest: only 1.3% (GAN) and 0.5% (PacGAN2) of the samples have all three channels read with probability
+# 0.9 or more, against 79.3% of real triples, so most of those modes are the classifier's guesses on blotches,
+# which is what the samples look like. With one seed each, the order of the two runs is not a result. The paper's
+# DCGAN covered only 78.9 modes in this comparison (its Table 2, a different, VEEGAN-style network), after 50
+# epochs of 128,000 images; ours has seen 128,000 images once. The paper's own explanation of the 78.9 is the
+# size of $D$ relative to $G$, which is what the next setting varies.
 
 # %% [markdown]
 # ### A small $D$: the paper's Table 3
@@ -821,7 +832,23 @@ plt.tight_layout(); plt.show()
 
 
 # %% [markdown]
-# **What the small $D$ shows.** SMALLD_PROSE
+# **What the small $D$ shows.** At `default` length, the start of the paper's effect and nothing more:
+#
+# * **Neither $G$ draws digits yet**: no sample of either is a confident triple, in 400 steps or in 12,000. The
+#   paper's counts (78.5 and 484.5 modes) come after its 500,000 steps, 40 times the longer run.
+# * **The small $D$ barely learns, and packing is what gets it going.** In the 12,000-step runs the GAN's $D$ loss
+#   stays near chance ($2\log 2 \approx 1.386$; 1.30-1.41 at the counts) from step 2,000 to the end, and its $G$ stays on 1-3 modes with KL 6.9, all but
+#   the maximum $\log 1000 = 6.91$ (every sample in one mode). PacGAN2's $D$ leaves chance after about 4,000
+#   steps (loss 1.29, then 0.94-1.02), and its $G$ spreads to 11-19 modes (KL 5.6). That is the direction of the
+#   paper's Table 3, seen on one seed each, long before the paper's numbers.
+# * **In the notebook's own 400-step runs**, PacGAN2's $G$ spreads over more modes in 2 of 3 seeds (23, 3 and 9
+#   modes against 2, 4 and 1), 11.7 ± 10.3 against 2.3 ± 1.5, and its samples already show stroke-like blobs where
+#   the GAN's are noise (the grids above). With a spread that large and 3 seeds this is a hint, not a result.
+#   Both $D$s still lose ground at this point: their loss climbs back towards chance over steps 200-400.
+#
+# So the effect appears here only as its start: a packed small $D$ that learns where an unpacked one stalls.
+# Showing the paper's mode counts takes its length: `full` trains this setting for 100,000 steps over 3 seeds
+# (the paper: 500,000 steps, 50 trials), many hours on a GPU.
 
 # %% [markdown]
 # ## Summary
@@ -830,8 +857,11 @@ plt.tight_layout(); plt.show()
 #   input layer grows $m$ times; nothing else changes.
 # * It works on the product distributions $P^m$ and $Q^m$, whose distance grows fastest when $G$ drops modes.
 # * Mode collapse is measured with modes covered, high-quality share and reverse KL on 2D mixtures, and with modes
-#   of 1000 and KL on stacked MNIST. At CPU scale, packing shows on the grid (more modes, lower reverse KL) and
-#   in the ring's reverse KL; on stacked MNIST our DCGAN did not collapse, and packing did not help.
+#   of 1000 and KL on stacked MNIST, where the papers' count also credits blotches, so we report the share of
+#   confident triples beside it. At CPU scale, packing shows on the grid (more modes, lower reverse KL, in two
+#   runs on two machines); on the ring its effect is within run-to-run noise; on stacked MNIST a big $D$ does not
+#   collapse, and with the paper's small $D$ only the start of the effect appears: the packed $D$ learns and
+#   spreads its $G$ over more modes while the unpacked one stalls, long before either draws digits.
 # * Many small runs train as one stacked network; one Adam step over the stacked weights is exactly $R$ steps.
 #
 # ## Exercises
@@ -899,9 +929,10 @@ check(my_high_quality(x_ex, ring.centers, ring.std), mode_stats(x_ex, ring.cente
 
 # %% [markdown]
 # **Exercise 4 (open).** Train the grid with PacGAN3 and PacGAN4 (add them to `grid_packs`), or the ring at the
-# paper's learning rate $10^{-4}$ without decay. Which of our conclusions change? Then repeat stacked MNIST in the
-# paper's Table 3 setting, with $D$ a quarter of $G$'s width (`ndf=cfg.sm_width // 4`), with and without packing,
-# over a few seeds: does the GAN collapse now, and does packing recover the modes?
+# paper's learning rate $10^{-4}$ without decay. Which of our conclusions change? Then take the small-$D$ setting
+# further: the paper's other row, $D = G/2$ (`sd_ndf = 4`), or PacGAN3 beside PacGAN2, or more steps
+# (`sd_steps`; the 12,000-step runs above took about 14 minutes for the pair). At what step does each $D$ leave
+# chance, and does the order of the mode counts hold once the samples become digits?
 #
 # ## References
 #

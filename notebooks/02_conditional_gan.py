@@ -259,7 +259,8 @@ n_cols = 8
 z_grid = torch.randn(n_cols, G.z_dim, device=device).repeat(10, 1)       # (80, 100): same z in each column
 y_grid = torch.arange(10, device=device).repeat_interleave(n_cols)        # (80,): one class per row
 trainer = Trainer({"G": G, "D": D}, {"G": opt_G, "D": opt_D}, cgan_step, ckpt_dir=cfg.ckpt_dir,
-                  ckpt_every=2_000, sample_fn=lambda: G(z_grid, y_grid), sample_every=cfg.sample_every)
+                  ckpt_every=2_000, sample_fn=lambda: G(z_grid, y_grid), sample_every=cfg.sample_every,
+                  sample_nrow=n_cols)                                      # live panel: one class per row
 history = trainer.fit(cfg.steps, resume=True)
 print(f"{trainer.step} steps, {trainer.seconds / 60:.1f} min of training")
 

@@ -411,7 +411,8 @@ n_cols = 10
 z_grid = torch.randn(n_cols, G.z_dim, device=device).repeat(K, 1)   # (K * n_cols, 128): same z in each column
 y_grid = torch.arange(K, device=device).repeat_interleave(n_cols)   # (K * n_cols,): one class per row
 trainer = Trainer({"G": G, "D": D, "G_ema": G_ema}, {"G": opt_G, "D": opt_D}, biggan_step, ckpt_dir=cfg.ckpt_dir,
-                  ckpt_every=500, sample_fn=lambda: G_ema(z_grid, y_grid), sample_every=cfg.sample_every)
+                  ckpt_every=500, sample_fn=lambda: G_ema(z_grid, y_grid), sample_every=cfg.sample_every,
+                  sample_nrow=n_cols)                                   # live panel: one class per row
 history = trainer.fit(cfg.steps, resume=True)
 ms_step = 1000 * trainer.seconds / max(1, len(history.steps))
 print(f"{trainer.step} G steps ({2 * trainer.step} D steps), {trainer.seconds / 60:.1f} min of training "

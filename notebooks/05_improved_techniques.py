@@ -12,7 +12,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 30 s (estimate) |
-# | `default` | 24 runs of 3k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps, checkpoints chosen on validation | ≈ 16 min (measured for these outputs; up to about 25 on a slower 2-core machine) | ≈ 5 min (estimate) |
+# | `default` | 24 runs of 2k steps on the 2D ring (4 comparisons × 3 seeds × with/without), 6 Dirac-GAN runs; semi-supervised MNIST, 3 label draws × 4k steps, checkpoints chosen on validation | ≈ 17 min (measured for these outputs; over the course's 15-minute target; up to about 27 on a slower 2-core machine) | ≈ 5 min (estimate) |
 # | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 1.5 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
@@ -460,22 +460,24 @@ for name, *_ in ROWS:
         print(f"{name:26s} {label:8s} {cells}")
 
 # %% [markdown]
-# **What the table shows** (3 seeds each; a rerun, even on this CPU, moves single values, so read the means and
-# spreads, and the direction of each change rather than its size):
+# **What the table shows** (3 seeds each of 2,000 steps; a rerun moves single values, so read the means and
+# spreads, and the direction of each change rather than its size; an earlier run of 3,000 steps is quoted where
+# it helps):
 #
-# * **Feature matching** is the clearest win on coverage: against a $D$ that takes 5 steps per $G$ step, the plain
-#   game covers 2.0 ± 1.0 of the 8 modes and feature matching 5.3 ± 2.3. Its price shows in the second table: the
-#   high-quality fraction drops from about 10% to under 1%. $G$ spreads over the ring instead of sitting exactly
-#   on the modes, which is the paper's own remark (worse samples, a better semi-supervised classifier).
+# * **Feature matching** wins on coverage: against a $D$ that takes 5 steps per $G$ step, the plain game covers
+#   3.3 ± 0.6 of the 8 modes and feature matching 4.7 ± 0.6 (the earlier 3,000-step run: 2.0 and 5.3). Its price
+#   shows in the second table: the high-quality fraction drops from 2.0% to 0.4% (earlier: from about 10% to under
+#   1%). $G$ spreads over the ring instead of sitting exactly on the modes, which is the paper's own remark (worse
+#   samples, a better semi-supervised classifier).
 # * **Historical averaging** stops the Dirac-GAN's orbit: the distance to the equilibrium after training falls
 #   from 0.47 to 0.01 for every seed (the figure above shows the spiral closing in).
 # * **One-sided label smoothing** does what it promises and no more: $D$'s mean logit on real points falls from
-#   8.3 ± 0.9 to 1.71 (the smoothed optimum caps it near $\log 9 \approx 2.2$), but the number of modes does not
-#   move (2.0 in both). It tames $D$; it does not cure this collapse.
+#   5.5 ± 1.2 to 1.58 ± 0.17 (the smoothed optimum caps it near $\log 9 \approx 2.2$), but the number of modes
+#   barely moves (3.3 and 3.7, within the spread). It tames $D$; it does not cure this collapse.
 # * **Virtual batch norm** removes the batch dependence: with batch norm, replacing the batch-mates of one $z$
-#   moves its sample by 0.08 on average, eight times a mode's width; with VBN it does not move at all. Coverage is
-#   not better for it in this toy (3.3 ± 1.2 modes against 4.3 ± 0.6, within the spread).
-# * **Minibatch discrimination** helps against collapse on average (from 1 mode in every seed to 3.3 ± 2.9), but
+#   moves its sample by 0.16 on average, 16 times a mode's width; with VBN it does not move at all. Coverage is not better for it in this
+#   toy (3.0 ± 1.7 modes against 4.0 ± 1.0, within the spread).
+# * **Minibatch discrimination** helps against collapse on average (from 0.7 ± 0.6 modes to 3.0 ± 2.6), but
 #   unevenly: the spread shows seeds where it did little. It also makes $D$ extremely confident (mean real logit
 #   above 100), exactly the failure that label smoothing addresses; the paper uses the two together.
 
@@ -724,7 +726,7 @@ plt.show()
 #
 # **What 99% would take.** The paper's setting: the 60,000 MNIST training digits as unlabelled data (the loader
 # uses the training split when it is on disk or can be downloaded), 180,000 steps per draw and 10 draws. At the
-# printed 38 to 42 ms a GAN step on this CPU, that is about 2 hours per draw. `full` runs 5 draws of 30,000
+# printed 44 to 47 ms a GAN step on this CPU, that is about 2.3 hours per draw. `full` runs 5 draws of 30,000
 # steps, a sixth of the paper's length, which fits a GPU session (about 16 minutes on a T4 by the FLOP count in
 # `benchmarks/README.md`, an estimate); for the paper's length set `ssl_steps=180_000, label_draws=10`.
 

@@ -461,23 +461,23 @@ for ax in axes:
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
-# **What the 2D table shows** (3 seeds per setting; read the means and the spreads, not single runs). These runs
-# are sensitive to the machine: the same code and seeds, run on another 2-core CPU of the same kind, gave other
-# single values (its floating-point rounding differs, and a GAN amplifies the difference), so we quote that run too.
+# **What the 2D table shows** (3 seeds per setting; read the means and the spreads, not single runs). An earlier
+# `default` run of this notebook, with the same settings and seeds but an earlier version of the course's code,
+# gave other single values; we quote it as "the earlier run", since the two differ by as much as seeds do.
 #
 # * **On the grid, packing shows as in the paper.** PacGAN2 covers 20.7 ± 2.1 of the 25 modes against the GAN's
-#   17.3 ± 1.5 (paper: 23.8 and 17.3; the other machine: 23.0 and 18.0), and its reverse KL is lower: 0.54 ± 0.28
-#   against 0.94 ± 0.05 (the other machine: 0.50 and 0.99). The curves above show where: PacGAN2's reverse KL
+#   17.3 ± 1.5 (paper: 23.8 and 17.3; the earlier run: 23.0 and 18.0), and its reverse KL is lower: 0.54 ± 0.28
+#   against 0.94 ± 0.05 (the earlier run: 0.50 and 0.99). The curves above show where: PacGAN2's reverse KL
 #   drops below the GAN's from about step 4,000 on, while its mode count pulls ahead only in the last 2,000 steps.
 # * **The price, at this length, is quality.** Only 11.5% of PacGAN2's grid samples are within 3σ of a mode,
-#   against 42.1% for the GAN (the other machine: 21% and 53%), and both are far from the paper's 91-95%: the
+#   against 42.1% for the GAN (the earlier run: 21% and 53%), and both are far from the paper's 91-95%: the
 #   scatter shows PacGAN2's samples strung along the grid lines between the modes. After 12k steps instead of
 #   400k, $G$ has found the modes but not yet sharpened them. The paper's runs are 33 times longer (400k steps)
 #   and reach 91% for PacGAN2; whether a longer run of ours would close the gap, we have not measured.
 # * **On the ring, nothing drops a mode**: every setting covers all 8 in every seed, where the paper's GAN covers
 #   6.3 ± 0.5, so modes covered cannot show packing here. How evenly the samples spread does not show it reliably
-#   either: in this run the reverse KL is 0.24 ± 0.16 for the GAN and 0.26-0.30 for PacGAN2-4, while on the other
-#   machine it fell from 0.50 ± 0.06 (GAN) to 0.18 ± 0.05 and 0.17 ± 0.11 (PacGAN3, PacGAN4). The spreads are
+#   either: in this run the reverse KL is 0.24 ± 0.16 for the GAN and 0.26-0.30 for PacGAN2-4, while in the
+#   earlier run it fell from 0.50 ± 0.06 (GAN) to 0.18 ± 0.05 and 0.17 ± 0.11 (PacGAN3, PacGAN4). The spreads are
 #   as large as the differences, so at this length packing's effect on the ring is within run-to-run noise. The
 #   high-quality share rises a little with packing in both runs (here 81% for the GAN, 86-87% for PacGAN3/4).
 # * Our high-quality shares on the ring (81-87%) stay below the paper's 96-98% in every setting, and our reverse
@@ -859,7 +859,7 @@ plt.tight_layout(); plt.show()
 # * Mode collapse is measured with modes covered, high-quality share and reverse KL on 2D mixtures, and with modes
 #   of 1000 and KL on stacked MNIST, where the papers' count also credits blotches, so we report the share of
 #   confident triples beside it. At CPU scale, packing shows on the grid (more modes, lower reverse KL, in two
-#   runs on two machines); on the ring its effect is within run-to-run noise; on stacked MNIST a big $D$ does not
+#   runs); on the ring its effect is within run-to-run noise; on stacked MNIST a big $D$ does not
 #   collapse, and with the paper's small $D$ only the start of the effect appears: the packed $D$ learns and
 #   spreads its $G$ over more modes while the unpacked one stalls, long before either draws digits.
 # * Many small runs train as one stacked network; one Adam step over the stacked weights is exactly $R$ steps.

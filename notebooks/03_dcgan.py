@@ -505,28 +505,32 @@ show_grid(x_dcgan[:64], ax=axes[2], title=f"DCGAN, {trainer_mnist.step * cfg.bat
 plt.show()
 
 # %% [markdown]
-# **What the numbers say** (one seed; a rerun on another CPU moves each number by a few points):
+# **What the numbers say** (one seed; in brackets, the same notebook rerun on other seeds with `GAN_SEED=10`,
+# `make rerun NB=03_dcgan SEED=10`, which trains new networks and a new classifier):
 #
 # * **Samples seen.** After the same 512,000 samples, the DCGAN's domain FID on 4,000 samples is lower than the
-#   MLP's (64.4 against 69.4) and its IS a little higher (5.79 against 5.63; real digits 9.01). The margin is modest:
-#   the DCGAN passes the MLP only at 448,000 samples, and on 1,000 samples the two FIDs are level (69.3 against 68.6;
-#   two sets of real digits differ by 5.7 there). Trained on its own in the sweep, the same network scored 59.2
+#   MLP's (64.4 against 69.4 [50.1 against 75.5]) and its IS a little higher (5.79 against 5.63 [6.12 against
+#   5.54]; real digits 9.01). How large the margin is depends on the seed: here the DCGAN passes the MLP only at
+#   448,000 samples, and on 1,000 samples the two FIDs are level (69.3 against 68.6; two sets of real digits differ
+#   by 5.7 there) [it passes at 256,000 samples, and on 1,000 samples it leads, 56.0 against 74.2]. Trained on its own in the sweep, the same network scored 59.2
 #   after 512,000 samples. Earlier in training the gap is large: in the sweep the MLP is still above 300 at 96,000
 #   samples, where the DCGANs are near 100 to 140.
 # * **Wall time.** The DCGAN trained for 6.4 min, the MLP for 2.1 min: here a DCGAN step costs 3.0 MLP steps. Per
 #   sample the DCGAN learns more; per minute of this CPU the MLP gets further (after 192,000 samples, about the
 #   MLP's whole training time, the DCGAN's FID is still 92.5).
-# * **Crispness.** The DCGAN's total variation matches the real digits' (100 and 100); the MLP's is about a fifth
-#   higher (122). That is the speckle you see in its grid. A transposed convolution paints each output pixel from a
+# * **Crispness.** The DCGAN's total variation matches the real digits' (100 and 100 [100 and 100]); the MLP's is
+#   a sixth to a fifth higher (122 [116]). That is the speckle you see in its grid. A transposed convolution paints each output pixel from a
 #   small neighbourhood of features, so neighbouring pixels are correlated by construction; the MLP has to learn
 #   every pixel's relation to every other one.
 # * **Recognisability.** Both make about half of their samples into digits that the classifier names with
-#   confidence (DCGAN 55.0%, MLP 49.2%, real digits 92.2%). Their failures differ: the DCGAN's are clean strokes
+#   confidence (DCGAN 55.0% [53.9%], MLP 49.2% [47.0%], real digits 92.2%). Their failures differ: the DCGAN's are clean strokes
 #   that form no digit, the MLP's are speckled digits, which the classifier often still recognises.
-# * **Class shares.** The DCGAN draws too many 9s (24.0%) and too few 4s (4.9%): a partial collapse between two
-#   digits that share most of their strokes; the MLP's mix is closer to even (9s at 18.9%). Real digits drawn in the
-#   DCGAN's class mix already score a domain FID of 35.8 instead of 1.2 (and an IS of 8.00 instead of 9.01), so
-#   about half of the DCGAN's FID comes from *which* digits it draws, not from how it draws them.
+# * **Class shares.** Neither draws an even mix. Here the DCGAN draws too many 9s (24.0%) and too few 4s (4.9%):
+#   a partial collapse between two digits that share most of their strokes, while the MLP's mix is closer to even
+#   (9s at 18.9%). The rerun is the other way round: the DCGAN's classes span 6.8-16.8% (9s again the most), the
+#   MLP's 6.0-18.4% (3s). So which one balances its classes better is a matter of seed. Real digits drawn in the
+#   DCGAN's class mix already score a domain FID of 35.8 [14.2] instead of 1.2 (and an IS of 8.00 instead of 9.01),
+#   so a third to a half of the DCGAN's FID comes from *which* digits it draws, not from how it draws them.
 #
 # So at equal samples the DCGAN beats the MLP on FID and IS by a modest margin, wins clearly on crispness and is a
 # little ahead on recognisability, and its class mix is what holds its FID back. More samples (the `full` mode) are
@@ -643,7 +647,7 @@ plt.show()
 # **What this run shows.** In phase 1 the recipe does what the article describes: from one grey blur (the first
 # snapshot's MS-SSIM is printed above) to varied horse scenes, with MS-SSIM down to close to the real horses'
 # level. Continued as before, it stays near that level to the end of phase 2. With $G$ over-trained, within a few
-# $D$ steps (see the grid titles) **every sample is the same image with a repeating square pattern**: the
+# $D$ steps (see the grid titles) **the samples become near copies of one image with a repeating square pattern**: the
 # article's "boom". MS-SSIM jumps above twice the real level after the number of $G$ updates printed above. The losses show the mechanism: $\mathcal L_G$ drops
 # to about 0 because $G$ has found the one image that the stale $D$ likes most, and $\mathcal L_D$ shoots up because
 # $D$ now misjudges everything $G$ makes. Then, each time $D$ is updated, it learns that this one image is fake,
@@ -742,9 +746,9 @@ walk(t=0.5)  # static fallback
 # * DCGAN is an architecture recipe: strided (transposed) convolutions, batch norm except at the ends, no hidden
 #   fully connected layers, ReLU/Tanh in $G$ and LeakyReLU in $D$, $\mathcal N(0, 0.02)$ init, Adam(2e-4, 0.5).
 # * With the MLP GAN's 512,000 training samples, the DCGAN (G twice as wide as D) ends with a lower domain FID and
-#   a higher IS on MNIST (64.4 against 69.4, 5.79 against 5.63 in this run: a modest margin) and draws visibly crisper
-#   digits (total variation at the real level), in a worse class mix (too many 9s); earlier in training, at equal
-#   samples, it is far ahead. Each of its steps
+#   a higher IS on MNIST (64.4 against 69.4, 5.79 against 5.63 in this run, a modest margin; 50.1 against 75.5 in a
+#   rerun on other seeds) and draws visibly crisper digits (total variation at the real level), in an uneven class
+#   mix (too many 9s); earlier in training, at equal samples, it is far ahead. Each of its steps
 #   costs several MLP steps of CPU time. Read several measures, never one.
 # * On a single CIFAR-10 class the recipe first gives varied samples (MS-SSIM at the real level). Training $G$ too
 #   much against a stale $D$ collapses it within a few $D$ steps to one repeating pattern, which then wanders around

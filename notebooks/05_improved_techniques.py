@@ -700,10 +700,10 @@ for seed, ((step, _val, test), curve, acc_sup, _, _) in ssl.items():
 ax1.set(xlabel="step", ylabel="accuracy %", title="100 labels: validation (—), test (--), labels only (··)")
 ax1.legend(fontsize=7); ax1.grid(alpha=0.3)
 ax2.set(xlabel="step", ylabel="feature-matching loss", yscale="log", title="G's loss"); ax2.grid(alpha=0.3)
-G_last = ssl[0][3].eval()
+G_last = ssl[cfg.seed][3].eval()                                # the first label draw's G
 with torch.no_grad():
     show_grid(G_last(G_last.sample_z(32, device)).view(-1, 1, 28, 28), nrow=8, ax=ax3, value_range=(0, 1),
-              title="G's samples (draw 0)")
+              title=f"G's samples (draw {cfg.seed})")
 plt.show()
 
 # %% [markdown]

@@ -805,14 +805,14 @@ print(f"AC-GAN minus baseline: {diff.mean():+.3f} on average over classes; AC-GA
 # the baseline's (seed 0) of the same class, and real images of that class:
 
 # %%
-worst = max(range(K), key=lambda k: ms_run["AC-GAN", 0][k])
+worst = max(range(K), key=lambda k: ms_run["AC-GAN", cfg.seed][k])
 real_worst = cifar.to_float(torch.nonzero(cifar.labels == worst)[:32, 0])    # (32, 3, 32, 32)
 fig, axes = plt.subplots(1, 3, figsize=(14, 4.2))
 name = cifar.classes[worst]
 show_grid(x_eval[y_eval == worst][:32], nrow=8, ax=axes[0],
-          title=f"AC-GAN '{name}', MS-SSIM {ms_run['AC-GAN', 0][worst]:.3f}")
+          title=f"AC-GAN '{name}', MS-SSIM {ms_run['AC-GAN', cfg.seed][worst]:.3f}")
 show_grid(x_base[y_base == worst][:32], nrow=8, ax=axes[1],
-          title=f"baseline '{name}', MS-SSIM {ms_run['baseline', 0][worst]:.3f}")
+          title=f"baseline '{name}', MS-SSIM {ms_run['baseline', cfg.seed][worst]:.3f}")
 show_grid(real_worst, nrow=8, ax=axes[2], title=f"real '{name}', MS-SSIM {r[worst]:.3f}")
 plt.show()
 

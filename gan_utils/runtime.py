@@ -95,6 +95,20 @@ def graded_ckpt_root() -> Path:
     return path
 
 
+def _read_int(var: str, minimum: int, example: int) -> int | None:
+    """An optional whole-number environment variable (None when unset), with an error that says what to set."""
+    value = os.environ.get(var, "").strip()
+    if not value:
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError(f"{var}={value!r} is not a whole number; set e.g. {var}={example}.") from None
+    if number < minimum:
+        raise ValueError(f"{var}={number} must be at least {minimum}.")
+    return number
+
+
 def setup(
     seed: int = 0,
     sizes: dict[str, dict[str, Any]] | None = None,
@@ -115,23 +129,11 @@ def setup(
     """
     mode = _read_choice("GAN_MODE", MODES, "default")
     data = _read_choice("GAN_DATA", DATA_SOURCES, "auto")
-    threads_env = os.environ.get("GAN_THREADS")
-    if threads_env:
-        try:
-            threads = int(threads_env)
-        except ValueError:
-            raise ValueError(f"GAN_THREADS={threads_env!r} is not a whole number; set e.g. GAN_THREADS=2.") from None
-        if threads < 1:
-            raise ValueError(f"GAN_THREADS={threads} must be at least 1.")
+    threads = _read_int("GAN_THREADS", minimum=1, example=2)
+    if threads is not None:
         torch.set_num_threads(threads)
-    seed_env = os.environ.get("GAN_SEED", "").strip()
-    if seed_env:
-        try:
-            seed = int(seed_env)
-        except ValueError:
-            raise ValueError(f"GAN_SEED={seed_env!r} is not a whole number; set e.g. GAN_SEED=1.") from None
-        if seed < 0:
-            raise ValueError(f"GAN_SEED={seed} must be 0 or more.")
+    env_seed = _read_int("GAN_SEED", minimum=0, example=1)
+    seed = seed if env_seed is None else env_seed
     device = pick_device()
     seed_everything(seed)
     graded = grading_submission()

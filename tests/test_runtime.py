@@ -80,7 +80,7 @@ def test_gan_seed_replaces_the_notebook_seed(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.delenv("GAN_SEED")
     assert setup(seed=5, verbose=False).seed == 5
     assert torch.equal(a, torch.randn(3))                     # GAN_SEED=5 seeds exactly as seed=5 does
-    for bad, msg in (("one", "not a whole number"), ("-1", "0 or more")):
+    for bad, msg in (("one", "not a whole number"), ("-1", "at least 0")):
         monkeypatch.setenv("GAN_SEED", bad)
         with pytest.raises(ValueError, match=msg):
             setup(verbose=False)

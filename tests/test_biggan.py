@@ -166,3 +166,20 @@ def test_standing_stats_and_train_step():
     bg.standing_stats(G_ema, n_batches=2, batch=8)
     assert not G_ema.training
     assert G_ema.blocks[0].bn1.bn.num_batches_tracked == 2
+
+
+def test_standing_stats_follow_the_truncation_threshold():
+    """Statistics accumulated on truncated z see smaller activations than those of untruncated z."""
+    torch.manual_seed(0)
+    G = bg.Generator(z_dim=16, ch=2, shared_dim=8)
+    bn = G.blocks[0].bn1.bn  # the first conditional BN after the linear layer that takes z
+    bg.standing_stats(G, n_batches=4, batch=32)
+    var_plain = bn.running_var.clone()
+    bg.standing_stats(G, n_batches=4, batch=32, threshold=0.1)
+    var_tight = bn.running_var.clone()
+    assert var_tight.mean() < 0.5 * var_plain.mean()
+    # the same seed and threshold give the same statistics; None is the untruncated normal
+    bg.standing_stats(G, n_batches=4, batch=32, threshold=None)
+    assert torch.allclose(bn.running_var, var_plain)
+    with pytest.raises(ValueError, match="positive"):
+        bg.standing_stats(G, n_batches=1, batch=4, threshold=-1.0)

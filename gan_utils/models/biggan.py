@@ -235,9 +235,13 @@ def ema_update(G_ema: nn.Module, G: nn.Module, decay: float) -> None:
 
 
 @torch.no_grad()
-def standing_stats(G: nn.Module, n_batches: int = 16, batch: int = 100, seed: int = 0) -> nn.Module:
+def standing_stats(G: nn.Module, n_batches: int = 16, batch: int = 100, seed: int = 0,
+                   threshold: float | None = None) -> nn.Module:
     """BigGAN's "standing statistics": BN running stats re-estimated as plain averages over fresh G(z, y) batches.
 
+    `threshold` truncates the z of those batches (`truncated_z`): sample at a threshold with the statistics of that
+    threshold, as BigGAN-PyTorch's `sample.py` re-accumulates them for each truncation setting. Statistics from
+    untruncated z normalise the smaller activations of truncated z by too large a variance (washed-out samples).
     Leaves G (the plain module) in eval mode, so that sampling uses these statistics.
     """
     device = next(G.parameters()).device
@@ -249,7 +253,7 @@ def standing_stats(G: nn.Module, n_batches: int = 16, batch: int = 100, seed: in
     gen = torch.Generator().manual_seed(seed)
     G.train()
     for _ in range(n_batches):
-        z = truncated_z(batch, G.z_dim, generator=gen, device=device)
+        z = truncated_z(batch, G.z_dim, threshold, generator=gen, device=device)
         G(z, torch.randint(0, G.n_classes, (batch,), generator=gen).to(device))
     for m, mom in zip(bns, momenta, strict=True):
         m.momentum = mom

@@ -9,6 +9,7 @@ from gan_utils.data.synthetic.facades import FACADE_CLASSES, synthetic_facades
 from gan_utils.metrics.segmentation import (
     SegNet,
     class_accuracy,
+    degrade,
     mean_iou,
     pixel_accuracy,
     segment,
@@ -55,3 +56,32 @@ def test_segnet_learns_the_procedural_facades() -> None:
     assert pixel_accuracy(pred, labels[:, 0], 12) > 0.6
     with pytest.raises(ValueError, match="divisible"):
         net(torch.zeros(1, 3, 30, 30))
+
+
+def test_degrade_blurs_and_noises_each_image_on_its_own() -> None:
+    x = torch.zeros(3, 3, 16, 16)
+    x[:, :, :, 8:] = 1.0                                   # a sharp vertical edge in every image
+    g = torch.Generator().manual_seed(0)
+    y = degrade(x, g, max_sigma=2.0, max_noise=0.0)
+    assert y.shape == x.shape and y.min() >= -1 and y.max() <= 1
+    edge = (y[:, 0, 8, 8] - y[:, 0, 8, 7]).abs()            # step across the edge: 1 when unblurred
+    assert (edge < 1).all() and edge.std() > 0             # blurred, each image by its own sigma
+    assert torch.allclose(y[:, :, :, 0], torch.zeros(3, 3, 16), atol=1e-4)   # far from the edge: unchanged
+    flat = degrade(torch.zeros(4, 3, 16, 16), torch.Generator().manual_seed(1), max_sigma=0.0, max_noise=0.2)
+    assert flat.abs().mean() > 0 and flat.abs().max() <= 1  # noise alone
+    again = degrade(x, torch.Generator().manual_seed(0), max_sigma=2.0, max_noise=0.0)
+    assert torch.equal(y, again)                           # seeded: the same draws
+
+
+def test_segmenter_trained_with_degradation_reads_blurred_photos() -> None:
+    labels, photos, _ = synthetic_facades(16, 32, seed=0)
+    blurred = degrade(photos.float() / 127.5 - 1 if photos.dtype == torch.uint8 else photos,
+                      torch.Generator().manual_seed(5), max_sigma=1.5, max_noise=0.05)
+    acc = {}
+    for augment in (False, True):
+        torch.manual_seed(0)
+        net = SegNet(len(FACADE_CLASSES), width=8, depth=2)
+        train_segmenter(net, photos, labels, steps=60, batch_size=8, generator=torch.Generator().manual_seed(0),
+                        augment=augment)
+        acc[augment] = pixel_accuracy(segment(net, blurred), labels[:, 0], 12)
+    assert acc[True] > 0.5 and acc[True] >= acc[False] - 0.05

@@ -565,21 +565,26 @@ def nb07(S: dict[str, Any]) -> Iterator[Run]:
         opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()  # noqa: E702
     yield Run(f"3D-GAN {n}^3", S["steps"], step, (G, D))
     kept = []  # the notebook's `vae` dict keeps each run's E and G
-    for a2 in (1e-4, 1.0):
+    for a2, a2_G in ((1e-4, 1e-4), (1.0, 1.0), (1.0, 0.01)):  # the third: the reconstruction reaches G at 0.01
         E = ImageEncoder(z_dim, S["image_size"], nef=S["width"])
         G_v, D_v = copy.deepcopy(G).train(), copy.deepcopy(D).train()
         opt_EG, opt_Dv = adam([*E.parameters(), *G_v.parameters()], 1e-3), adam(D_v, 1e-3 * 1e-5 / 0.0025)
         s = S["image_size"]
 
-        def vae_step(E=E, G_v=G_v, D_v=D_v, opt_EG=opt_EG, opt_Dv=opt_Dv, a2=a2, s=s) -> None:
+        def vae_step(E=E, G_v=G_v, D_v=D_v, opt_EG=opt_EG, opt_Dv=opt_Dv, a2=a2, a2_G=a2_G, s=s) -> None:
             x, y = t(B, 1, n, n, n), t(B, 1, s, s)
             x_fake = G_v(t(B, z_dim))
             d_step_gated(D_v, opt_Dv, x, x_fake)
             mu, logvar = E(y)
             x_rec = G_v(reparameterize(mu, logvar))
-            loss = losses.g_loss_nonsaturating(D_v(x_fake)) + 5.0 * kl_loss(mu, logvar) + a2 * recon_loss(x_rec, x)
-            opt_EG.zero_grad(set_to_none=True); loss.backward(); opt_EG.step()  # noqa: E702
-        yield Run(f"3D-VAE-GAN, alpha_2 {a2:g}", S["vae_steps"], vae_step, (E, G_v, D_v))
+            l_gan, l_kl, l_rec = losses.g_loss_nonsaturating(D_v(x_fake)), kl_loss(mu, logvar), recon_loss(x_rec, x)
+            params_E, params_G = list(E.parameters()), list(G_v.parameters())
+            grads = (torch.autograd.grad(5.0 * l_kl + a2 * l_rec, params_E, retain_graph=True)
+                     + torch.autograd.grad(l_gan + a2_G * l_rec, params_G))
+            for p, g_ in zip(params_E + params_G, grads, strict=True):
+                p.grad = g_
+            opt_EG.step()
+        yield Run(f"3D-VAE-GAN, alpha_2 {a2:g} (G: {a2_G:g})", S["vae_steps"], vae_step, (E, G_v, D_v))
         kept.append((E, G_v))
         del opt_EG, opt_Dv, D_v, vae_step
 

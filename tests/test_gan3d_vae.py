@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from gan_utils.metrics.probe import linear_probe, stratified_split
-from gan_utils.metrics.voxels import nearest_iou, pairwise_iou, voxel_iou
+from gan_utils.metrics.voxels import largest_component, nearest_iou, pairwise_iou, voxel_iou
 from gan_utils.models.gan3d import ImageEncoder, VoxelGenerator, kl_loss, recon_loss, reparameterize
 
 
@@ -81,3 +81,20 @@ def test_stratified_split_and_probe() -> None:
     assert linear_probe(f[tr], labels[tr], f[te], labels[te]) >= 0.95
     noise = torch.randint(0, 2, (200,), generator=g)  # labels unrelated to the features
     assert linear_probe(f[tr], noise[tr], f[te], noise[te]) < 0.8
+
+
+def test_largest_component_drops_specks_and_keeps_the_body():
+    x = torch.zeros(3, 1, 8, 8, 8)
+    x[0, 0, 1:4, 1:4, 1:4] = 1.0          # a 27-voxel cube
+    x[0, 0, 6, 6, 6] = 0.9                # a loose voxel, not touching it
+    x[0, 0, 4, 4, 4] = 0.8                # touches the cube at a corner: 26-connected, so kept
+    x[1, 0, 0, 0, 0] = 0.4                # below the threshold: empty after thresholding
+    x[2, 0, 2, 2, 0:8] = 1.0              # a rod of 8 beside a speck of 1
+    x[2, 0, 5, 5, 5] = 1.0
+    y = largest_component(x)
+    assert y.shape == x.shape and y.dtype == torch.float32
+    assert y[0].sum() == 28 and y[0, 0, 6, 6, 6] == 0 and y[0, 0, 4, 4, 4] == 1
+    assert y[1].sum() == 0
+    assert y[2].sum() == 8 and y[2, 0, 5, 5, 5] == 0
+    with pytest.raises(ValueError, match="grids"):
+        largest_component(torch.zeros(8, 8, 8))

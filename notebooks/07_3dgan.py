@@ -14,9 +14,9 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: width 4, a few dozen steps, same code | ≈ 15 s (measured) | ≈ 20 s (estimate) |
 # | `default` | 32³ voxels, G and D at width 32 (paper: 64³, width 64): 3D-GAN for 1,000 steps, three 3D-VAE-GANs for 400 each | ≈ 14–21 min (measured: 21 min for these outputs on a slow machine, 7.4 + 4.2 + 3.7 + 3.9 min of training) | ≈ 2 min (estimate) |
-# | `full` | the paper's networks at 64³, batch 100, 20,000 + 10,000 steps | days | ≈ 28 h on a T4 (estimate, counted FLOPs; ≈ 3 h on an A100): several Colab sessions, see below |
+# | `full` | the paper's networks at 64³, batch 100, 20,000 + 10,000 steps | days | ≈ 36 h on a T4 (estimate, counted FLOPs; ≈ 4 h on an A100): several Colab sessions, see below |
 #
-# `full` is sized for a 16 GB Colab T4: ≈ 8 GiB at its peak, counted by `benchmarks/full_mode_budget.py`.
+# `full` is sized for a 16 GB Colab T4: ≈ 9 GiB at its peak, counted by `benchmarks/full_mode_budget.py`.
 # It takes longer than one Colab session (at most about 12 h, often less): set `KEEP_ON_DRIVE = True` so
 # that the checkpoints outlive the runtime, and after a reset run the notebook again; every training cell
 # resumes from its last checkpoint.

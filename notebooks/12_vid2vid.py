@@ -736,8 +736,9 @@ plt.show()
 # Warp error alone can be won by **blur**: a smoother frame differs less from its warped neighbour, whatever its
 # motion. Two more columns guard against that. **Sharpness** is the mean absolute difference between neighbouring
 # pixels. The **unexplained share** is the warp error divided by the change between the same frames without any
-# warping: blur shrinks both, so their ratio stays, while texture that flickers raises only the warp error (a frozen
-# clip, which never changes, has no unwarped change at all and an infinite share). The real video blurred with a
+# warping: blur shrinks both, so their ratio stays. Texture that flickers adds the same change to both, which pushes
+# the share towards 1; a clip whose frames follow the motion exactly has a share near 0 (and a frozen clip, whose
+# frames never change, no unwarped change at all: an infinite share). The real video blurred with a
 # Gaussian of $\sigma$ = 1 and 2 px is the control: whatever blur alone does to each column shows in those rows.
 # The generators' rows are the mean ± sd over the seeds; everything is on the held-out block except the first
 # column.
@@ -787,7 +788,7 @@ print(f"({len(seeds)} seeds; held-out frames {test_idx[0]}-{test_idx[-1]}, {len(
 #   0.40: most of what changes between generated frames is still not motion.
 #
 # So vid2vid's advantage survives the blur control in both seeds, at a smaller size than the raw warp errors
-# suggest; the seed spread of vid2vid's share (0.07) is large beside the gap (0.13), so a third seed would be the
+# suggest; the seed spread of vid2vid's share (0.07) is large beside the gap (0.14), so a third seed would be the
 # next thing to add. On the training frames the differences are smaller (0.033 against 0.041).
 #
 # The warp error per pair of frames over the sequence, for the first seed (the grey band is the held-out block):
@@ -804,8 +805,8 @@ ax.set(xlabel="frame t (pair t-1 -> t)", ylabel="warp error", ylim=(0, None)); a
 plt.show()
 
 # %% [markdown]
-# **Is that the whole story?** A clip that never changes has no flicker at all, but is not a video of the
-# scene; so flicker has to be read together with per-frame quality. Notebook 09's measure: a small segmenter
+# **Is that the whole story?** A clip without detail (flat grey frames) has no flicker at all, but is not a video of
+# the scene; so flicker has to be read together with per-frame quality. Notebook 09's measure: a small segmenter
 # trained on the real **training** frames, at the size we generate, reads each frame; the better the frame, the
 # closer its labels are to the input map. Generated frames are softer than real ones, so the segmenter trains on
 # real frames blurred and noised at random (`degrade`): it should read a frame by its layout, not by its
@@ -918,8 +919,8 @@ print("ours, held-out frames: frame-by-frame warp error / vid2vid warp error = "
 #   branch from a reference flow (FlowNet2 in the paper, TV-L1 or the true flow here).
 # * Flicker is measurable: the warp error between consecutive frames under the real video's flow. Blur lowers it
 #   too, so read it beside the frames' sharpness, or as the share of the change between frames that motion does
-#   not explain, which blur leaves alone; and beside a per-frame quality score, since a frozen clip has no
-#   warp error either. On held-out frames of the real street at 128×64, over 2 seeds, vid2vid's warp error was 1.4
+#   not explain, which blur leaves alone; and beside a per-frame quality score, since a clip without detail has
+#   no warp error either. On held-out frames of the real street at 128×64, over 2 seeds, vid2vid's warp error was 1.4
 #   to 1.6 times lower than frame-by-frame generation's, and its unexplained share lower too (0.74 against 0.87;
 #   real video 0.40), at the same per-frame segmentation score.
 #

@@ -10,6 +10,7 @@ from gan_utils.metrics.segmentation import (
     SegNet,
     class_accuracy,
     degrade,
+    fit_segmenter,
     mean_iou,
     pixel_accuracy,
     segment,
@@ -85,3 +86,26 @@ def test_segmenter_trained_with_degradation_reads_blurred_photos() -> None:
                         augment=augment)
         acc[augment] = pixel_accuracy(segment(net, blurred), labels[:, 0], 12)
     assert acc[True] > 0.5 and acc[True] >= acc[False] - 0.05
+
+
+def test_fit_segmenter_saves_loads_and_retrains_on_new_settings(tmp_path) -> None:
+    labels, photos, _ = synthetic_facades(8, 32, seed=0)
+    x = photos.float() / 127.5 - 1 if photos.dtype == torch.uint8 else photos
+    path = tmp_path / "seg" / "segmenter.pt"
+    state = torch.random.get_rng_state()
+    net, losses = fit_segmenter(x, labels, 12, path, width=4, depth=2, steps=6, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)     # the caller's random stream is untouched
+    assert path.exists() and len(losses) == 6 and not net.training
+    again, losses_again = fit_segmenter(x, labels, 12, path, width=4, depth=2, steps=6, seed=3)
+    assert losses_again == losses                                # loaded, not retrained
+    for a, b in zip(net.state_dict().values(), again.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    fresh, _ = fit_segmenter(x, labels, 12, None, width=4, depth=2, steps=6, seed=3)
+    for a, b in zip(net.state_dict().values(), fresh.state_dict().values(), strict=True):
+        assert torch.equal(a, b)                                 # seeded: training again gives the same net
+    other, losses_other = fit_segmenter(x, labels, 12, path, width=4, depth=2, steps=4, seed=3)
+    assert len(losses_other) == 4                                # other settings: retrained, file replaced
+    assert torch.load(path, weights_only=True)["settings"]["steps"] == 4
+    torch.save(net.state_dict(), path)                           # an older plain state dict
+    _, losses_old = fit_segmenter(x, labels, 12, path, width=4, depth=2, steps=6, seed=3)
+    assert losses_old == losses

@@ -8,13 +8,15 @@ over the collapsed classes, so the numbers are comparable within the course, not
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torchmetrics.functional.classification import multiclass_accuracy, multiclass_jaccard_index
 
-__all__ = ["SegNet", "class_accuracy", "degrade", "mean_iou", "pixel_accuracy", "segment", "segmentation_scores",
-           "train_segmenter"]
+__all__ = ["SegNet", "class_accuracy", "degrade", "fit_segmenter", "mean_iou", "pixel_accuracy", "segment",
+           "segmentation_scores", "train_segmenter"]
 
 
 def _flat(pred: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -158,6 +160,44 @@ def train_segmenter(net: SegNet, photos: torch.Tensor, labels: torch.Tensor, ste
         losses.append(float(loss.detach()))
     net.eval()
     return losses
+
+
+def fit_segmenter(photos: torch.Tensor, labels: torch.Tensor, n_classes: int, path: str | Path | None = None, *,
+                  width: int = 16, depth: int = 3, steps: int = 300, batch_size: int = 8,
+                  ignore_index: int | None = None, seed: int = 0, augment: bool = True,
+                  device: str | torch.device | None = None) -> tuple[SegNet, list[float]]:
+    """The course's measuring instrument for notebooks 09-12: a `SegNet` trained on real photos, at their size.
+
+    Trains on photos (N, 3, H, W) and class ids (N, 1, H, W) or (N, H, W) with flips and, by default, the
+    `degrade` augmentation, so that it reads a generated photo by its layout rather than by its sharpness. Pass
+    the photos at the size the generators make, so that nothing is resized before scoring. With `path`, the
+    trained net and its losses are saved there atomically, and a later call with the same settings loads them
+    instead of training; a file from other settings (or an older plain state dict) is retrained and replaced.
+    Returns (net in eval mode, training losses).
+    """
+    from gan_utils.train.checkpoints import save_atomic
+
+    labels = labels[:, 0] if labels.dim() == 4 else labels
+    settings = {"n_classes": n_classes, "width": width, "depth": depth, "steps": steps, "batch_size": batch_size,
+                "ignore_index": ignore_index, "seed": seed, "augment": augment, "n_photos": len(photos),
+                "size": list(photos.shape[-2:])}
+    device = photos.device if device is None else torch.device(device)
+    with torch.random.fork_rng(devices=[]):  # the caller's random stream is left as it was
+        torch.manual_seed(seed)  # the initial weights
+        net = SegNet(n_classes, in_channels=photos.shape[1], width=width, depth=depth).to(device)
+    path = Path(path) if path is not None else None
+    if path is not None and path.exists():
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+        if isinstance(saved, dict) and saved.get("settings") == settings:
+            net.load_state_dict(saved["state_dict"])
+            net.eval()
+            return net, list(saved["losses"])
+    losses = train_segmenter(net, photos, labels, steps=steps, batch_size=batch_size, ignore_index=ignore_index,
+                             generator=torch.Generator().manual_seed(seed), augment=augment)
+    if path is not None:
+        save_atomic({"settings": settings, "state_dict": {k: v.cpu() for k, v in net.state_dict().items()},
+                     "losses": losses}, path)
+    return net, losses
 
 
 @torch.no_grad()

@@ -270,3 +270,24 @@ def test_cyclegan_step_fills_the_pools_and_steps_the_schedules() -> None:
     assert len(pool_X) == len(pool_Y) == 1
     assert opt_G.param_groups[0]["lr"] == pytest.approx(2e-4 * 2 / 3)  # one decay step of three
     assert cyclegan.train_step(G, F_, D_Y, D_X, opt_G, opt_D, pool_X, pool_Y, x, y, lambda_cyc=0.0)["cycle"] > 0
+
+
+def test_cyclegan_identity_weight_can_outlive_the_cycle() -> None:
+    """lambda_cyc=0 alone drops the identity term (the reference code scales it by lambda_cyc); lambda_identity
+    keeps it, so that a no-cycle ablation differs from the full model by the cycle term only."""
+    def g_grad(**kw):
+        torch.manual_seed(0)
+        G, F_ = ResnetGenerator(3, 3, ngf=4, n_blocks=1), ResnetGenerator(3, 3, ngf=4, n_blocks=1)
+        D_Y, D_X = PatchDiscriminator(3, 4, 2, "instance"), PatchDiscriminator(3, 4, 2, "instance")
+        opt_G = torch.optim.SGD([*G.parameters(), *F_.parameters()], lr=1.0)
+        opt_D = torch.optim.SGD([*D_Y.parameters(), *D_X.parameters()], lr=0.0)
+        before = [p.detach().clone() for p in G.parameters()]
+        x, y = torch.rand(1, 3, 16, 16) * 2 - 1, torch.rand(1, 3, 16, 16) * 2 - 1
+        cyclegan.train_step(G, F_, D_Y, D_X, opt_G, opt_D, ImagePool(0), ImagePool(0), x, y, **kw)
+        return torch.cat([(b - p.detach()).flatten() for b, p in zip(before, G.parameters(), strict=True)])
+
+    gan_only = g_grad(lambda_cyc=0.0)
+    assert torch.equal(g_grad(lambda_cyc=0.0, lambda_identity=0.0), gan_only)
+    with_idt = g_grad(lambda_cyc=0.0, lambda_identity=5.0)
+    assert (with_idt - gan_only).abs().max() > 1e-4                      # the identity term moves G
+    assert torch.allclose(g_grad(lambda_cyc=10.0), g_grad(lambda_cyc=10.0, lambda_identity=5.0))  # 0.5 * 10

@@ -100,14 +100,16 @@ def linear_decay(optimizer: torch.optim.Optimizer, n_constant: int,
 def train_step(G: nn.Module, F: nn.Module, D_Y: nn.Module, D_X: nn.Module, opt_G: torch.optim.Optimizer,
                opt_D: torch.optim.Optimizer, pool_X: ImagePool, pool_Y: ImagePool, x: torch.Tensor, y: torch.Tensor,
                lambda_cyc: float = 10.0, lambda_idt: float = 0.5,
-               schedulers: Iterable[torch.optim.lr_scheduler.LRScheduler] = ()) -> dict[str, float]:
+               schedulers: Iterable[torch.optim.lr_scheduler.LRScheduler] = (),
+               lambda_identity: float | None = None) -> dict[str, float]:
     """CycleGAN's step: G and F together on GAN + cycle + identity, then D_Y and D_X on the pooled fakes.
 
     G maps X -> Y and F maps Y -> X; x and y are unpaired batches (B, C, H, W) of the two domains. opt_G holds G's
     and F's parameters, opt_D both Ds'. G's loss is L_GAN(G, D_Y) + L_GAN(F, D_X) + lambda_cyc * L_cyc +
-    lambda_idt * lambda_cyc * L_identity (least squares GAN terms); each D's loss is halved and sees a fake from
-    its pool. lambda_cyc=0 is the paper's "GAN alone" (it switches the identity term off too). The schedulers,
-    if any (`linear_decay`), step once at the end. `cycle` is logged even where its weight is 0.
+    lambda_idt * lambda_cyc * L_identity (least squares GAN terms), as the reference code scales the identity
+    term; `lambda_identity` sets its weight directly instead, so that an ablation with lambda_cyc=0 can keep it.
+    Each D's loss is halved and sees a fake from its pool. The schedulers, if any (`linear_decay`), step once at
+    the end. `cycle` is logged even where its weight is 0.
 
     Taught in notebook 10.
     """
@@ -115,7 +117,8 @@ def train_step(G: nn.Module, F: nn.Module, D_Y: nn.Module, D_X: nn.Module, opt_G
     loss_gan = g_loss_lsgan(D_Y(y_fake)) + g_loss_lsgan(D_X(x_fake))
     loss_cyc = cycle_loss(x, F(y_fake)) + cycle_loss(y, G(x_fake))
     loss_idt = identity_loss(y, G(y)) + identity_loss(x, F(x))
-    loss_G = loss_gan + lambda_cyc * loss_cyc + lambda_idt * lambda_cyc * loss_idt
+    w_idt = lambda_idt * lambda_cyc if lambda_identity is None else lambda_identity
+    loss_G = loss_gan + lambda_cyc * loss_cyc + w_idt * loss_idt
     opt_G.zero_grad(set_to_none=True)
     loss_G.backward()
     opt_G.step()

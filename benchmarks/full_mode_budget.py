@@ -634,7 +634,7 @@ def nb09(S: dict[str, Any]) -> Iterator[Run]:
             pix2pix.train_step(G, D if gan else None, opt_G, opt_D, x, y, lambda_L1)
         yield Run(f"pix2pix {s} px, {name}", S["steps"], step, (G, D) if gan else (G,))
         kept.append((G, opt_G, opt_D) if not kept else (G,))  # G_full and trainer_full stay, then each G_
-    yield segmenter_run(K, S["seg_width"], (S["seg_size"], S["seg_size"]), S["seg_steps"])
+    yield segmenter_run(K, S["seg_width"], (s, s), S["seg_steps"])  # fit_segmenter, at the generation size
 
 
 def nb10(S: dict[str, Any]) -> Iterator[Run]:

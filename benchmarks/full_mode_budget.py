@@ -727,7 +727,10 @@ def nb11(S: dict[str, Any]) -> Iterator[Run]:
         x = p2phd.generator_input(a, K, boundary=False)
         pix2pix.train_step(G_p2p, D_p2p, opts_p2p["G"], opts_p2p["D"], x, y, 100.0)
     yield Run(f"pix2pix at {hw2[1]}x{hw2[0]}", S["steps_p2p"], p2p_step, (G_p2p, D_p2p))
-    yield segmenter_run(K, S["seg_width"], hw1, S["seg_steps"])
+    g1, opts_g1 = make_global()  # G1 alone, trained on from phase 1 instead of phases 2 and 3
+    yield Run(f"G1 alone at {hw1[1]}x{hw1[0]}", S["steps_g1_more"],
+              make_step(g1["G1"], g1["D"], g1["E"], opts_g1["G"], opts_g1["D"], hw1), (g1["G1"], g1["D"], g1["E"]))
+    yield segmenter_run(K, S["seg_width"], hw2, S["seg_steps"])  # fit_segmenter, at G's full size
     ablation = {}
     for use_boundary in (True, False):
         models, opts = make_global(use_boundary, features=False)

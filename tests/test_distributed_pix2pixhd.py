@@ -55,6 +55,34 @@ def test_the_joined_step_equals_notebook_11s():
             assert torch.allclose(p1, p2, atol=1e-6)
 
 
+class _Recording(torch.nn.Module):
+    """Wraps D and records, at every forward, a fingerprint of D's weights: which D state each pass saw."""
+
+    def __init__(self, D):
+        super().__init__()
+        self.D, self.seen = D, []
+
+    def forward(self, x):
+        self.seen.append(torch.cat([p.detach().flatten() for p in self.D.parameters()]).clone())
+        return self.D(x)
+
+
+def test_every_pass_of_a_step_sees_one_D_state():
+    """Feature matching compares G's fake features with real ones from the same D (NVIDIA computes both, and D's
+    scores, in one pass, then steps G, then D); D's update comes last, and it does change D."""
+    gen = torch.Generator().manual_seed(1)
+    a = torch.randint(0, K, (2, 1, 16, 32), generator=gen)
+    k = a * 1000 + torch.randint(0, 2, (2, 1, 16, 32), generator=gen)
+    y = torch.rand(2, 3, 16, 32, generator=gen) * 2 - 1
+    for joint in (False, True):
+        G, D, E, opt_G, opt_D = _models()
+        rec = _Recording(D)
+        train_step(G, rec, E, opt_G, opt_D, a, k, y, K, joint_D=joint, D_for_G=rec if joint else None)
+        assert len(rec.seen) == 3 and all(torch.equal(rec.seen[0], w) for w in rec.seen)
+        after = torch.cat([p.detach().flatten() for p in D.parameters()])
+        assert not torch.equal(after, rec.seen[0])
+
+
 def test_a_single_process_run_is_the_modules_step_on_the_same_batches(tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_CACHE_DIR", str(tmp_path / "cache"))
     args = ["--height", "32", "--ngf", "8", "--ndf", "4", "--n-down", "2", "--n-blocks", "1", "--feat-ngf", "4",

@@ -400,32 +400,31 @@ def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None,
                a: torch.Tensor, k: torch.Tensor, y: torch.Tensor, label_nc: int,
                vgg: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] | None = None, use_boundary: bool = True,
                joint_D: bool = False, D_for_G: nn.Module | None = None) -> dict[str, float]:
-    """One pix2pixHD step: D on the halved LSGAN loss, then G (and E) on GAN + feature matching (+ 10 VGG).
+    """One pix2pixHD step, in NVIDIA's order: G (and E) on GAN + feature matching (+ 10 VGG), then D on the halved
+    LSGAN loss, with one D state for all of it.
 
     a: label ids (B, 1, H, W); k: instance keys (B, 1, H, W); y: photos (B, 3, H, W) in [-1, 1]. G reads the
     one-hot map, the instance boundary map (unless use_boundary=False) and E's pooled features (unless E is None);
-    D judges (map and boundary, photo) pairs. opt_G is one optimizer or several (all zeroed and stepped together).
-    joint_D sends the real and the fake pairs through D in one call, as DistributedDataParallel needs (one forward
-    per backward); every layer of D normalises per image, so only rounding changes. Under DDP, D_for_G is D's
-    plain module, which G's pass goes through: D's gradients there are thrown away, so they need no all-reduce.
+    D judges (map and boundary, photo) pairs. The real features that G's fake features are matched against, and
+    the scores of D's own loss, all come from D before its update (NVIDIA's `pix2pixHD_model.forward` computes
+    them in one pass; `train.py` then steps G, then D). opt_G is one optimizer or several (all zeroed and stepped
+    together). joint_D sends the real and the fake pairs through D in one call, as DistributedDataParallel needs
+    (one forward per backward); every layer of D normalises per image, so only rounding changes. Under DDP, D_for_G
+    is D's plain module: G's pass and the real features for it go through it, before D's own forward, so that
+    D's gradients from G's loss (thrown away) never meet DDP's all-reduce.
 
     Taught in notebook 11.
     """
     x = generator_input(a, label_nc, k, boundary=use_boundary)  # (B, K + 1, H, W): one-hot map and boundary
     x_G = torch.cat([x, E(y, k)], 1) if E is not None else x  # + the instance features
     y_fake = G(x_G)  # (B, 3, H, W)
+    D_G = D if D_for_G is None else D_for_G
     if joint_D:
-        pred = D(torch.cat([torch.cat([x, y], 1), torch.cat([x, y_fake.detach()], 1)]))  # real then fake
-        n = len(y)
-        pred_real = [[f[:n] for f in scale] for scale in pred]
-        pred_fake = [[f[n:] for f in scale] for scale in pred]
+        with torch.no_grad():
+            pred_real = D_G(torch.cat([x, y], 1))  # the targets of feature matching only
     else:
-        pred_real, pred_fake = D(torch.cat([x, y], 1)), D(torch.cat([x, y_fake.detach()], 1))
-    loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake, False))
-    opt_D.zero_grad(set_to_none=True)
-    loss_D.backward()
-    opt_D.step()
-    pred_fake = (D if D_for_G is None else D_for_G)(torch.cat([x, y_fake], 1))
+        pred_real = D(torch.cat([x, y], 1))  # also D's real scores below
+    pred_fake = D_G(torch.cat([x, y_fake], 1))
     loss_gan, loss_fm = multiscale_gan_loss(pred_fake, True), gan_feat_loss(pred_fake, pred_real)
     loss_vgg = 10.0 * vgg(y_fake, y) if vgg is not None else torch.zeros((), device=y.device)
     opts = [opt_G] if isinstance(opt_G, torch.optim.Optimizer) else list(opt_G)
@@ -434,5 +433,16 @@ def train_step(G: nn.Module, D: nn.Module, E: nn.Module | None,
     (loss_gan + loss_fm + loss_vgg).backward()
     for opt in opts:
         opt.step()
+    opt_D.zero_grad(set_to_none=True)  # drops what G's loss left in D; D itself has not changed yet
+    if joint_D:
+        pred = D(torch.cat([torch.cat([x, y], 1), torch.cat([x, y_fake.detach()], 1)]))  # real then fake
+        n = len(y)
+        pred_real = [[f[:n] for f in scale] for scale in pred]
+        pred_fake_D = [[f[n:] for f in scale] for scale in pred]
+    else:
+        pred_fake_D = D(torch.cat([x, y_fake.detach()], 1))
+    loss_D = 0.5 * (multiscale_gan_loss(pred_real, True) + multiscale_gan_loss(pred_fake_D, False))
+    loss_D.backward()
+    opt_D.step()
     losses = {"loss_D": loss_D.item(), "loss_G_GAN": loss_gan.item(), "loss_G_FM": loss_fm.item()}
     return losses | ({"loss_G_VGG": loss_vgg.item()} if vgg is not None else {})

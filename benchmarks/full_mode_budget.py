@@ -730,7 +730,8 @@ def nb11(S: dict[str, Any]) -> Iterator[Run]:
     g1, opts_g1 = make_global()  # G1 alone, trained on from phase 1 instead of phases 2 and 3
     yield Run(f"G1 alone at {hw1[1]}x{hw1[0]}", S["steps_g1_more"],
               make_step(g1["G1"], g1["D"], g1["E"], opts_g1["G"], opts_g1["D"], hw1), (g1["G1"], g1["D"], g1["E"]))
-    yield segmenter_run(K, S["seg_width"], hw2, S["seg_steps"])  # fit_segmenter, at G's full size
+    del opts_g1, g1["D"]  # the notebook keeps only G1 alone's G1 and E
+    yield segmenter_run(K, S["seg_width"], hw2, S["seg_steps"], S["seg_batch"])  # fit_segmenter, at G's full size
     ablation = {}
     for use_boundary in (True, False):
         models, opts = make_global(use_boundary, features=False)

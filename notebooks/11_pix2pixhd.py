@@ -105,17 +105,17 @@ from gan_utils.display.widgets import interact
 SIZES = {  # paper (2048x1024): G1 ngf 64, 4 downs, 9 blocks; G2 ngf 32, 3 blocks; ndf 64; batch 1
     "fast":    dict(height=32, ngf=16, n_down=2, n_blocks=2, ndf=8, feat_ngf=4, batch=1, batch_p2p=2,
                     steps_global=12, steps_fix=4, steps_joint=6, steps_g1_more=20, steps_p2p=20, steps_ablation=12,
-                    ckpt_every=1_000, n_seeds=2, seg_width=8, seg_steps=20, n_draws=2, n_synthetic=24, use_vgg=False),
+                    ckpt_every=1_000, n_seeds=2, seg_width=8, seg_batch=8, seg_steps=20, n_draws=2, n_synthetic=24, use_vgg=False),
     "default": dict(height=64, ngf=32, n_down=3, n_blocks=6, ndf=32, feat_ngf=8, batch=1, batch_p2p=4,
                     steps_global=1_000, steps_fix=200, steps_joint=400, steps_g1_more=1_700, steps_p2p=1_050,
-                    steps_ablation=600, ckpt_every=200, n_seeds=2, seg_width=16, seg_steps=300, n_draws=3,
+                    steps_ablation=600, ckpt_every=200, n_seeds=2, seg_width=16, seg_batch=8, seg_steps=300, n_draws=3,
                     n_synthetic=400, use_vgg=False),
     # full: the paper's networks at half its resolution, ≈ 11 GiB, for a 16 GB T4 (benchmarks/full_mode_budget.py).
     # The paper's 2048x1024 is height=512: ≈ 19 GiB, on a GPU with 24 GB or more. The offline stand-in keeps its
     # n_synthetic pairs on the GPU: 100 of them take 0.8 GiB at this size.
     "full":    dict(height=256, ngf=64, n_down=4, n_blocks=9, ndf=64, feat_ngf=16, batch=1, batch_p2p=1,
                     steps_global=20_000, steps_fix=2_000, steps_joint=20_000, steps_g1_more=60_000, steps_p2p=40_000,
-                    steps_ablation=20_000, ckpt_every=2_000, n_seeds=1, seg_width=32, seg_steps=3_000, n_draws=3,
+                    steps_ablation=20_000, ckpt_every=2_000, n_seeds=1, seg_width=32, seg_batch=2, seg_steps=3_000, n_draws=3,
                     n_synthetic=100, use_vgg=True),
 }
 cfg = gan_utils.setup(seed=0, sizes=SIZES, name="11_pix2pixhd")
@@ -596,6 +596,8 @@ g1_alone, trainer_g1_alone = make_g1_alone(trainer_g1, f"g1_alone_seed{cfg.seed}
 trainer_g1_alone.fit(cfg.steps_global + cfg.steps_g1_more, resume=True)
 print(f"G1 alone: {trainer_g1_alone.step} steps in {trainer_g1_alone.seconds / 60:.1f} min | "
       f"pix2pixHD (G1, then G1 + G2): {time_hd / 60:.1f} min")
+time_g1_alone = trainer_g1_alone.seconds
+del trainer_g1_alone, g1_alone["D"]          # only its G1 and E are used from here on: frees D and the optimisers
 
 
 # %% [markdown]
@@ -760,7 +762,8 @@ show_grid(torch.cat(rows), nrow=n_show, ax=ax, title="test maps without photos: 
 # %%
 tr = train.to_float()
 seg, seg_losses = fit_segmenter(tr.b, tr.a, K, cfg.ckpt_dir / "segmenter.pt", width=cfg.seg_width,
-                                steps=cfg.seg_steps, ignore_index=ignore, seed=cfg.seed, device=device)
+                                steps=cfg.seg_steps, batch_size=cfg.seg_batch, ignore_index=ignore, seed=cfg.seed,
+                                device=device)
 print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f} "
       f"at {size_G2[0]}x{size_G2[1]}")
 
@@ -845,6 +848,7 @@ def train_seed(seed):
     G_.freeze_global(False)
     g1_, tr_g1 = make_g1_alone(tr1, f"g1_alone_seed{seed}", seed)
     tr_g1.fit(cfg.steps_global + cfg.steps_g1_more, resume=True)
+    del g1_["D"]
     Gp_, trp = make_p2p(f"pix2pix_seed{seed}", seed)
     trp.fit(cfg.steps_p2p, resume=True)
     print(f"seed {seed}: pix2pixHD {(tr1.seconds + tr2.seconds) / 60:.1f} min, G1 alone {tr_g1.seconds / 60:.1f} min, "
@@ -911,7 +915,7 @@ for name in table_maps:
     print(f"  {name:40s}" + " / ".join(f"{v:.2f}" for v in table[name][:, 2]) + "  |  "
           + " / ".join(f"{v:.2f}" for v in table_maps[name][:, 2]))
 print(f"\ntraining time, seed {cfg.seed}: pix2pix {trainer_p2p.seconds / 60:.1f} min, pix2pixHD {time_hd / 60:.1f} min "
-      f"(G1 {trainer_g1.seconds / 60:.1f} + G2 {trainer_g2.seconds / 60:.1f}), G1 alone {trainer_g1_alone.seconds / 60:.1f} min")
+      f"(G1 {trainer_g1.seconds / 60:.1f} + G2 {trainer_g2.seconds / 60:.1f}), G1 alone {time_g1_alone / 60:.1f} min")
 
 # %% [markdown]
 # **Reading the table.** Every comparison below holds in both seeds (the per-seed mIoU lines).

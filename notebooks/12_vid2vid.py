@@ -84,7 +84,7 @@ from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.synthetic.moving_shapes import moving_shapes
 from gan_utils.data.video import load_video
 from gan_utils.teaching import check
-from gan_utils.metrics.segmentation import SegNet, segment, segmentation_scores, train_segmenter
+from gan_utils.metrics.segmentation import fit_segmenter, segment, segmentation_scores
 from gan_utils.metrics.temporal import endpoint_error, flow_confidence, tvl1_flows, warp_error, warp_errors
 from gan_utils.models.pix2pixhd import (MultiscaleDiscriminator, gan_feat_loss, generator_input,
                                         instance_boundary, multiscale_gan_loss)
@@ -809,21 +809,15 @@ plt.show()
 # the scene; so flicker has to be read together with per-frame quality. Notebook 09's measure: a small segmenter
 # trained on the real **training** frames, at the size we generate, reads each frame; the better the frame, the
 # closer its labels are to the input map. Generated frames are softer than real ones, so the segmenter trains on
-# real frames blurred and noised at random (`degrade`): it should read a frame by its layout, not by its
-# sharpness. (In Cityscapes' label maps of this clip, void is not scored.)
+# real frames blurred and noised at random (`fit_segmenter`, the instrument of notebooks 09-12): it should read a
+# frame by its layout, not by its sharpness. (In Cityscapes' label maps of this clip, void is not scored.)
 
 # %%
 ignore = clips.classes.index("void") if "void" in clips.classes else None
-seg = SegNet(K, width=cfg.seg_width).to(device)
-seg_path = cfg.ckpt_dir / "segmenter_degrade.pt"
-if seg_path.exists():
-    seg.load_state_dict(torch.load(seg_path, map_location="cpu", weights_only=True))   # to the CPU; the weights then go to seg's device
-else:
-    seg_losses = train_segmenter(seg, x_all[:n_train], maps_ids[:n_train].to(device), steps=cfg.seg_steps,
-                                 batch_size=8, ignore_index=ignore, generator=torch.Generator().manual_seed(cfg.seed),
-                                 augment=True)
-    seg_path.parent.mkdir(parents=True, exist_ok=True); torch.save(seg.state_dict(), seg_path)
-    print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f}")
+seg, seg_losses = fit_segmenter(x_all[:n_train], maps_ids[:n_train].to(device), K, cfg.ckpt_dir / "segmenter.pt",
+                                width=cfg.seg_width, steps=cfg.seg_steps, ignore_index=ignore, seed=cfg.seed,
+                                device=device)
+print(f"segmenter: cross-entropy {np.mean(seg_losses[:10]):.2f} -> {np.mean(seg_losses[-10:]):.2f}")
 
 def seg_score(frames_, idx):
     s = segmentation_scores(segment(seg, frames_[idx]), maps_ids[idx, 0].cpu(), K, ignore)  # segment() returns CPU ids
@@ -841,8 +835,8 @@ for k, vs in [("real frames", [x_all]), ("frame by frame", [generated[s_][0] for
 
 # %% [markdown]
 # **Reading the scores.** Per frame, the two generators are level with each other *and* with the real frames:
-# 0.94-0.95 pixel accuracy on the training frames, 0.84-0.85 on the held-out ones, where the real frames score
-# 0.85 (mIoU 0.45-0.46 for the generators against 0.42 for the real frames). A generated frame that scores as well
+# 0.94-0.95 pixel accuracy on the training frames, 0.84 on the held-out ones, where the real frames score
+# 0.86 (mIoU 0.44-0.45 for the generators against 0.45 for the real frames). A generated frame that scores as well
 # as the real photo says more about the instrument than about the frame: this segmenter learnt 22 frames of one
 # street, and the generators, trained to redraw exactly those maps, paint each class where and as the segmenter
 # expects it, while the real photo has shadows and details the segmenter never saw. So the score tells us only

@@ -12,7 +12,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: 64×32 px, 12 frames, tiny networks, a few steps, same code | ≈ 20 s (measured: 18 s under nbval) | ≈ 30 s (estimate) |
-# | `default` | 128×64 px, the 30-frame sequence: vid2vid for 450 steps and frame-by-frame for 700 (about the same time), from 2 seeds each; a small segmenter | ≈ 14–20 min (measured: 20 min for these outputs on a slow machine, of which 2 × (3.6 + 4.3) min of training for the two seeds) | ≈ 3 min (estimate) |
+# | `default` | 128×64 px, the 30-frame sequence: vid2vid for 450 steps and frame-by-frame for 700 (about the same time), from 2 seeds each; a small segmenter | ≈ 14–20 min (measured: 20 min for these outputs on a slow machine, of which 2 × (3.6 + 4.3) min of training for the two seeds; the segmentation score was later re-evaluated from that run's checkpoints, hence the "Resumed" lines) | ≈ 3 min (estimate) |
 # | `full` | 512×256 px, width 64, 6 residual blocks, 3 D scales, 20,000 steps | many hours | ≈ 15 h on a T4 (estimate, counted FLOPs; ≈ 2 h on an A100): more than one Colab session, see below |
 #
 # `full` is sized for a 16 GB Colab T4: ≈ 8 GiB at its peak, counted by `benchmarks/full_mode_budget.py`.

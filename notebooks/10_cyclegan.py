@@ -180,7 +180,7 @@ plt.show()
 
 
 # %% [markdown]
-# **How much data this really is.** About a dozen images per domain. Most of them are consecutive frames of one
+# **How much data this really is.** About ten images per domain. Most of them are consecutive frames of one
 # 30-frame video snippet of one street, so neighbouring frames are near-duplicates: the maps in $X$ and the photos
 # in $Y$ come from different frames, but a map from frame $t$ and a photo from frame $t+1$ show nearly the same
 # scene. The unpaired setting is therefore easier here than in the paper (2,975 distinct scenes). Six of the 8

@@ -11,7 +11,7 @@
 #
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
-# | `fast` | CI smoke test: 64 px, width 16, a few dozen steps | ≈ 15 s (measured: 13 s) | ≈ 20 s (estimate) |
+# | `fast` | CI smoke test: 64 px, width 16, a few dozen steps, 2 seeds | ≈ 30 s (measured: 30 s in CI) | ≈ 20 s (estimate) |
 # | `default` | 128 px, width 32: four runs of 1,000 steps (L1+cGAN, L1, cGAN, no skips), each from 2 seeds; a small segmenter | ≈ 18–27 min (measured: 27 min for these outputs on a slow machine, of which 23 min of training) | ≈ 6 min (estimate) |
 # | `full` | 256 px, width 64 (the paper's size), batch 1, 20k steps per run | many hours | ≈ 1 h on a T4 (estimate, counted FLOPs) |
 #

@@ -159,6 +159,25 @@ def check_function(fn: Callable[..., Any], reference: Callable[..., Any], cases:
     return verdict(result.ok if result.answered else None, result.why, name, hint)
 
 
+def check_that(condition: Any, name: str, hint: str = "") -> bool:
+    """Check a property of a learner's answer (a shape, a sign, a finite value) that does not give the answer away.
+
+    `condition` is a bool, or None when the answer is missing (e.g. `my_value is not None and my_value > 0` would
+    hide a missing answer: pass `None if my_value is None else my_value > 0`)."""
+    if condition is None:
+        return verdict(None, "", name, hint)
+    try:
+        ok = bool(condition)
+    except (RuntimeError, TypeError, ValueError):  # a tensor of several values: ask for .all()
+        ok = False
+    return verdict(ok, "the property does not hold", name, hint)
+
+
+def answered(*values: Any) -> bool:
+    """False if any of the values is None (a learner's answer not written yet)."""
+    return all(v is not None for v in values)
+
+
 def check(got: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-4) -> bool:
     """Compare an exercise answer with the expected value (or a seal of it) and print a verdict without the answer."""
     if got is None:

@@ -5,7 +5,8 @@ Usage: flock /tmp/torch.lock python tools/exercise_outputs.py notebooks/01_vanil
 A copy of the notebook runs in fast mode on the offline stand-ins (seconds); the outputs of its nbgrader cells
 (the solution cells and their check cells, which print verdicts, never numbers) are copied into the committed
 notebook, and every other output stays as the default run left it. The notebook is then tidied and synced.
-A run that raises anywhere stops with the error, and nothing is written.
+The run is graded (GAN_GRADING=1, hidden tests included): a solution that fails its check, or any cell that
+raises, stops it with the error, and nothing is written.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ def fast_run(path: Path, timeout: int = 600) -> nbformat.NotebookNode:
     """The notebook executed in fast mode on the stand-ins, in its own folder, with throw-away checkpoints."""
     nb = nbformat.read(str(path), as_version=4)
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"GAN_MODE": "fast", "GAN_DATA": "synthetic", "GAN_CKPT_DIR": tmp, "MPLBACKEND": "Agg"}
+        env = {"GAN_MODE": "fast", "GAN_DATA": "synthetic", "GAN_CKPT_DIR": tmp, "MPLBACKEND": "Agg",
+               "GAN_GRADING": "1"}  # as a grader: a solution that fails its own check (hidden tests too) raises
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

@@ -8,7 +8,10 @@ Usage:
 
 nbconvert runs nbgrader's own preprocessors on the instructor copy, as `nbgrader generate_assignment` does:
 - ClearSolutions: each `### BEGIN SOLUTION` ... `### END SOLUTION` region becomes `# YOUR CODE HERE` and
-  `raise NotImplementedError()` (it refuses a solution region outside a cell marked as a solution cell);
+  `raise NotImplementedError()` (it refuses a solution region outside a cell marked as a solution cell), and a
+  markdown answer cell (an open exercise) becomes "YOUR ANSWER HERE";
+- NameTheExercise: each stub's `NotImplementedError` names its exercise and function, so a later cell that runs
+  the learner's code stops with a message that says which exercise to write (the course's own step);
 - ClearHiddenTests: `### BEGIN HIDDEN TESTS` regions are dropped, and the check cells stay;
 - ClearOutput, on the exercise cells only (cells with nbgrader metadata): the teaching outputs stay;
 - LockCells: check cells become read-only and undeletable, solution cells undeletable.
@@ -44,6 +47,39 @@ class ClearExerciseOutput(ClearOutput):
         return cell, resources
 
 
+EXERCISE_ID = re.compile(r"^ex(\d+)")
+STUB = "raise NotImplementedError()"
+DEF = re.compile(r"^(\s*)(?:async\s+)?(?:def|class)\s+(\w+)")
+
+
+def stub_message(grade_id: str, source_lines: list[str], at: int) -> str:
+    """The message of the stub on line `at`: the exercise's number and the function (or class) it sits in."""
+    number = EXERCISE_ID.match(grade_id)
+    exercise = f"Exercise {number.group(1)}" if number else grade_id
+    indent = len(source_lines[at]) - len(source_lines[at].lstrip())
+    for line in reversed(source_lines[:at]):
+        found = DEF.match(line)
+        if found and len(found.group(1)) < indent:
+            return (f"{exercise}: `{found.group(2)}` is not written yet. Write it in the exercise cell, run that "
+                    "cell and its check, then run this cell again.")
+    return f"{exercise} is not answered yet. Write your answer in the exercise cell and run it, then run this again."
+
+
+class NameTheExercise(Preprocessor):
+    """Give each `raise NotImplementedError()` stub of a solution cell a message naming its exercise and function."""
+
+    def preprocess_cell(self, cell: Any, resources: Any, cell_index: int) -> tuple[Any, Any]:
+        """Rewrite the stubs that ClearSolutions left in a code solution cell."""
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("solution") and STUB in cell.source:
+            lines = cell.source.split("\n")
+            for i, line in enumerate(lines):
+                if line.strip() == STUB:
+                    lines[i] = line.replace(STUB, f"raise NotImplementedError({stub_message(meta['grade_id'], lines, i)!r})")
+            cell.source = "\n".join(lines)
+        return cell, resources
+
+
 class StudentBadge(Preprocessor):
     """Point the notebook's Colab badge at its student copy."""
 
@@ -59,7 +95,8 @@ class StudentBadge(Preprocessor):
 def exporter() -> NotebookExporter:
     """An nbconvert notebook exporter with the student preprocessors, in nbgrader's order."""
     ex = NotebookExporter(config=Config())
-    for pre in (ClearSolutions(), ClearHiddenTests(), ClearExerciseOutput(), LockCells(), StudentBadge()):
+    for pre in (ClearSolutions(), NameTheExercise(), ClearHiddenTests(), ClearExerciseOutput(), LockCells(),
+                StudentBadge()):
         ex.register_preprocessor(pre, enabled=True)
     return ex
 

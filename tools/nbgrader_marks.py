@@ -7,9 +7,14 @@ Usage:
 The conventions (STYLE.md, Exercises):
 - a code cell holding `### BEGIN SOLUTION` ... `### END SOLUTION` is a **solution cell**
   (`solution: true`, `grade: false`, `locked: false`), with grade_id `exN` after the nearest "**Exercise N" above it;
-- the code cell that follows a solution cell and calls `check(` or `check_function(` is its **check cell**
-  (`grade: true`, `locked: true`, `solution: false`), grade_id `exN_check`, worth one point per check call
-  (a `points` value already in the cell's metadata is kept, so a teacher can reweigh an exercise);
+- the code cell that follows a solution cell and calls `check(`, `check_that(` or `check_function(` is its
+  **check cell** (`grade: true`, `locked: true`, `solution: false`), grade_id `exN_check`, worth one point per
+  check call, hidden tests included (a `points` value already in the cell's metadata is kept, so a teacher can
+  reweigh an exercise);
+- a markdown cell that starts with `**Answer` (after an open exercise) is a **manually graded answer cell**
+  (`grade: true`, `solution: true`, `locked: false`), grade_id `exN_answer`, worth the points its first line
+  names ("**Answer (5 points).** ..."); its text in the instructor copy is the model answer and rubric, and the
+  student copy shows "YOUR ANSWER HERE";
 - every other cell carries no nbgrader metadata.
 The metadata lives in the .py source as jupytext cell headers (`# %% nbgrader={...}`), and the tool writes it
 there, then runs `jupytext --sync` (the .ipynb keeps its outputs) and tools/tidy_notebook.py, as a hand edit would.
@@ -28,7 +33,8 @@ import jupytext
 from nbformat import NotebookNode
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-CHECK_CALL = re.compile(r"(?<![\w.])check(?:_function)?\(")
+CHECK_CALL = re.compile(r"(?<![\w.])check(?:_function|_that)?\(")
+ANSWER = re.compile(r"^\*\*Answer\b.*?(\d+) points?")
 EXERCISE = re.compile(r"\*\*Exercise (\d+)")
 JUPYTEXT_FILTERS = {"notebook_metadata_filter": "-all", "cell_metadata_filter": "nbgrader,-all"}
 TOOLS = Path(__file__).resolve().parent
@@ -46,6 +52,12 @@ def check_meta(grade_id: str, points: int) -> dict[str, Any]:
             "solution": False, "task": False}
 
 
+def answer_meta(grade_id: str, points: int) -> dict[str, Any]:
+    """nbgrader metadata (schema 3) of a manually graded answer cell (markdown)."""
+    return {"grade": True, "grade_id": grade_id, "locked": False, "points": points, "schema_version": 3,
+            "solution": True, "task": False}
+
+
 def is_solution_source(source: str) -> bool:
     """Whether a cell holds a solution region."""
     return BEGIN in source
@@ -56,6 +68,10 @@ def expected_marks(cells: list[NotebookNode]) -> list[dict[str, Any] | None]:
     marks: list[dict[str, Any] | None] = [None] * len(cells)
     exercise, used, prev_code = "0", set(), None
     for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.startswith("**Answer"):
+            found = ANSWER.match(cell.source)
+            marks[i] = answer_meta(f"ex{exercise}_answer", int(found.group(1)) if found else 0)
+            continue
         if cell.cell_type == "markdown":
             found = EXERCISE.findall(cell.source)
             exercise = found[-1] if found else exercise
@@ -83,6 +99,9 @@ def expected_marks(cells: list[NotebookNode]) -> list[dict[str, Any] | None]:
 def problems(cells: list[NotebookNode], where: str) -> list[str]:
     """What is wrong with the exercise marks of a notebook's cells (empty when it is marked as the tool would)."""
     out = []
+    for i, cell in enumerate(cells):
+        if cell.cell_type == "markdown" and cell.source.startswith("**Answer") and not ANSWER.match(cell.source):
+            out.append(f"{where} cell {i}: an answer cell's first line names its points: '**Answer (5 points).**'")
     for i, (cell, mark) in enumerate(zip(cells, expected_marks(cells), strict=True)):
         have = cell.metadata.get("nbgrader")
         if cell.cell_type == "code" and cell.source.count(BEGIN) != cell.source.count(END):

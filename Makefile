@@ -8,7 +8,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 # Where `make notebook` keeps the checkpoints of a refresh run (one folder per notebook, wiped before it runs).
 REFRESH_CKPT := runs/checkpoints
 
-.PHONY: lab test lint unit notebooks notebook rerun sync bootstrap clean-checkpoints student marks release
+.PHONY: lab test lint unit notebooks notebook rerun sync bootstrap clean-checkpoints student marks release assignment
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ marks: $(STAMP)
 	@test -n "$(NB)" || { echo "Usage: make marks NB=07_3dgan"; exit 2; }
 	$(BIN)/python tools/nbgrader_marks.py notebooks/$(NB).py
 	$(BIN)/python tools/make_student.py notebooks/$(NB).ipynb
+
+# One of the six suggested assignments (docs/teaching.md) in an nbgrader course folder, ready to hand out:
+#   make assignment A=a1 [COURSE=~/gan-class]      ->  $(COURSE)/release/a1/
+COURSE ?= course
+assignment: $(STAMP)
+	@test -n "$(A)" || { $(BIN)/python tools/assignments.py --list; echo "Usage: make assignment A=a1 [COURSE=dir]"; exit 2; }
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/python tools/assignments.py $(A) --course $(abspath $(COURSE))
 
 test: lint unit notebooks
 

@@ -70,7 +70,7 @@ from torch import nn
 import gan_utils
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.synthetic import ring8
-from gan_utils.teaching import check
+from gan_utils.teaching import check, check_that
 from gan_utils.metrics.mixtures import mode_stats
 from gan_utils.train.trainer import Trainer
 from gan_utils.display.viz import plot_losses, plot_snapshots, scatter_2d, show_grid
@@ -261,34 +261,60 @@ G.train(); D.train(); print("gan_utils.models.vanilla matches the classes above"
 #   $G$ minimises;
 # * **the non-saturating G loss**, $\;\mathcal L_G^{\text{ns}} = -\mathbb E[\log D(G(z))]$, has the same fixed
 #   point but, as the paper notes, much stronger gradients early in training.
+#
+# **Exercise 1 (build).** Write the three losses from **logits** (`d_real`, `d_fake`: $D$'s outputs before the
+# sigmoid, one per sample), each averaged over the batch. Use the two identities above rather than forming
+# $\sigma(a)$: the check feeds logits as large as $\pm 200$, where $\log\sigma(a)$ computed directly is
+# $-\infty$. The rest of the notebook trains with your functions.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def d_loss(d_real, d_fake):
+    # d_real, d_fake: (B, 1) logits of D on real and on fake samples -> a scalar tensor
+    ### BEGIN SOLUTION
     return F.softplus(-d_real).mean() + F.softplus(d_fake).mean()
+    ### END SOLUTION
 
 def g_loss_saturating(d_fake):
+    ### BEGIN SOLUTION
     return -F.softplus(d_fake).mean()
+    ### END SOLUTION
 
 def g_loss_nonsaturating(d_fake):
+    ### BEGIN SOLUTION
     return F.softplus(-d_fake).mean()
+    ### END SOLUTION
 
 
 # %% [markdown]
 # A hand-computed check: with $D(x) = 0.8$ on a real image and $D(G(z)) = 0.3$ on a fake one,
 # $\mathcal L_D = -\log 0.8 - \log 0.7 = 0.5798$, $\mathcal L_G^\text{sat} = \log 0.7 = -0.3567$ and
-# $\mathcal L_G^\text{ns} = -\log 0.3 = 1.2040$. The same functions, promoted, are in `gan_utils.losses`.
+# $\mathcal L_G^\text{ns} = -\log 0.3 = 1.2040$; compare with what your functions print. The cell also checks
+# that the losses stay finite for huge logits and move the right way when $D$ gets more confident. The same
+# functions, promoted, are in `gan_utils.losses`.
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 from gan_utils import losses
 
 logit = lambda p: torch.tensor([math.log(p / (1 - p))])
 a_real, a_fake = logit(0.8), logit(0.3)
 print(f"L_D = {d_loss(a_real, a_fake):.4f}, L_G sat = {g_loss_saturating(a_fake):.4f}, "
       f"L_G ns = {g_loss_nonsaturating(a_fake):.4f}")
-assert math.isclose(d_loss(a_real, a_fake).item(), -math.log(0.8) - math.log(0.7), rel_tol=1e-6)
+huge = torch.tensor([[-200.0], [0.0], [200.0]])
+check_that(all(torch.isfinite(fn(huge)).all() for fn in (g_loss_saturating, g_loss_nonsaturating))
+           and torch.isfinite(d_loss(huge, huge)), "finite for logits of +-200",
+           hint="Reread the two identities for log sigma(a) and log(1 - sigma(a)) above the exercise.")
+check_that(d_loss(logit(0.9), a_fake) < d_loss(a_real, a_fake) < d_loss(a_real, logit(0.6))
+           and g_loss_nonsaturating(logit(0.6)) < g_loss_nonsaturating(a_fake), "directions",
+           hint="D's loss falls as D(x) rises and as D(G(z)) falls; G's falls as D(G(z)) rises.")
+### BEGIN HIDDEN TESTS
+check(d_loss(a_real, a_fake), -math.log(0.8) - math.log(0.7), "L_D at D(x) = 0.8, D(G(z)) = 0.3")
+check([g_loss_saturating(a_fake).item(), g_loss_nonsaturating(a_fake).item()], [math.log(0.7), -math.log(0.3)],
+      "L_G, both forms")
+x_many = torch.linspace(-200, 200, 9).reshape(9, 1)
 assert torch.allclose(d_loss(a_real, a_fake), losses.d_loss_bce(a_real, a_fake))
-assert torch.allclose(g_loss_nonsaturating(a_fake), losses.g_loss_nonsaturating(a_fake))
-assert torch.allclose(g_loss_saturating(a_fake), losses.g_loss_saturating(a_fake))
+assert torch.allclose(g_loss_nonsaturating(x_many), losses.g_loss_nonsaturating(x_many))
+assert torch.allclose(g_loss_saturating(x_many), losses.g_loss_saturating(x_many))
+### END HIDDEN TESTS
 
 # %% [markdown]
 # **Why the non-saturating loss?** Early in training $G$ is bad, so $D(G(z)) \approx 0$. Plot both losses, and the
@@ -322,10 +348,18 @@ plt.show()
 # ## Training
 #
 # Algorithm 1 of the paper alternates $k$ steps on $D$ with one step on $G$ ("we used $k = 1$, the least expensive
-# option"). Here are both steps, written out.
+# option"). Each step is an ordinary optimiser update on one player's loss, with the other player held fixed.
+#
+# **Exercise 2 (build).** Write both steps. `train_discriminator` makes fakes from `z`, with $G$ fixed (no graph
+# through $G$ is needed), and takes one step of `opt_D` on $\mathcal L_D$; `train_generator` takes one step of
+# `opt_G` on the non-saturating loss of $D$'s logits on $G(z)$, so the gradient flows *through* $D$ into $G$.
+# Use your losses from Exercise 1. Each returns the loss as a Python float. Remember that PyTorch accumulates
+# gradients until you clear them.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def train_discriminator(D, G, opt_D, x_real, z):
+    # x_real: (B, 1, 28, 28) images, z: (B, 100) noise -> L_D as a float
+    ### BEGIN SOLUTION
     with torch.no_grad():
         x_fake = G(z)                      # G is fixed during D's step
     loss = d_loss(D(x_real), D(x_fake))
@@ -333,37 +367,53 @@ def train_discriminator(D, G, opt_D, x_real, z):
     loss.backward()
     opt_D.step()
     return loss.item()
+    ### END SOLUTION
 
 
-# %%
 def train_generator(D, G, opt_G, z):
+    # z: (B, 100) noise -> L_G (non-saturating) as a float
+    ### BEGIN SOLUTION
     loss = g_loss_nonsaturating(D(G(z)))   # gradients flow through D into G
     opt_G.zero_grad(set_to_none=True)
     loss.backward()                        # D's parameters get gradients too; its own next step clears them
     opt_G.step()
     return loss.item()
+    ### END SOLUTION
 
 
 # %% [markdown]
-# These two functions are promoted to `gan_utils.train.trainer`. Run from the same weights and the same batch, both
-# versions give the same loss:
+# The check runs one step of each from fresh networks and looks at which player moved. The two functions are
+# promoted to `gan_utils.train.trainer`; the hidden part of the check compares with it from the same weights and
+# the same batch.
 
-# %%
-from gan_utils.train import trainer as library
-
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 def one_step(step_fn, *args):
     torch.manual_seed(1)
     G_, D_ = Generator().to(device), Discriminator().to(device)
-    opt_ = torch.optim.Adam(D_.parameters() if step_fn.__name__ == "train_discriminator" else G_.parameters())
+    opt_ = torch.optim.Adam(D_.parameters() if "discriminator" in step_fn.__name__ else G_.parameters())
+    before = [p.detach().clone() for p in (*G_.parameters(), *D_.parameters())]
     torch.manual_seed(2)
-    return step_fn(D_, G_, opt_, *args)
+    loss = step_fn(D_, G_, opt_, *args)
+    moved = [not torch.equal(b, p) for b, p in zip(before, (*G_.parameters(), *D_.parameters()))]
+    n_G = len(list(G_.parameters()))
+    return loss, all(moved[n_G:]) and not any(moved[:n_G]), all(moved[:n_G]) and not any(moved[n_G:])
 
 z8 = torch.randn(8, 100, device=device)
+loss_D, only_D, _ = one_step(train_discriminator, x_real[:8], z8)
+loss_G, _, only_G = one_step(train_generator, z8)
+check_that(isinstance(loss_D, float) and isinstance(loss_G, float), "both steps return a float",
+           hint="Return the loss as a plain Python number, not a tensor.")
+check_that(only_D and only_G, "each step moves its own player only",
+           hint="Which optimiser steps, and which network's output needs a graph? Reread Algorithm 1.")
+### BEGIN HIDDEN TESTS
+from gan_utils.train import trainer as library
+
 # equal up to float rounding (the library computes the same loss with BCE-with-logits)
-assert math.isclose(one_step(train_discriminator, x_real[:8], z8),
-                    one_step(library.train_discriminator, x_real[:8], z8), rel_tol=1e-5)
-assert math.isclose(one_step(train_generator, z8), one_step(library.train_generator, z8), rel_tol=1e-5)
-print("gan_utils.train.trainer matches")
+assert math.isclose(loss_D, one_step(library.train_discriminator, x_real[:8], z8)[0], rel_tol=1e-5)
+assert math.isclose(loss_G, one_step(library.train_generator, z8)[0], rel_tol=1e-5)
+check([loss_D, loss_G], [one_step(library.train_discriminator, x_real[:8], z8)[0],
+                         one_step(library.train_generator, z8)[0]], "losses of one step each")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # Now one **training step** of Algorithm 1: $k$ discriminator updates, each on a fresh real batch and fresh noise,
@@ -700,13 +750,15 @@ ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.s
 #
 # ## Exercises
 #
-# Each exercise has a cell to fill in, between the solution markers, and a check cell that tells you whether you
-# got it right (it never shows the answer). Your teacher may hand out the student copy in `student/`.
+# Exercises 1 and 2 are above, where the losses and the training steps are taught: the notebook trains with your
+# code. Each coded exercise has a cell to fill in and a check cell that tells you whether you got it right; it
+# never shows the answer. Your teacher may hand out the student copy in `student/`, whose checks also hold
+# hidden tests that only the grader runs.
 #
-# **Exercise 1.** At a point $x$ where $p_\text{data}(x) = 0.3$ and $p_g(x) = 0.1$, what is $D^*(x)$? And what is
+# **Exercise 3.** At a point $x$ where $p_\text{data}(x) = 0.3$ and $p_g(x) = 0.1$, what is $D^*(x)$? And what is
 # $D^*$ everywhere when $p_g = p_\text{data}$? Fill in both numbers.
 
-# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 d_star_at_x = None        # your answer: D*(x) when p_data = 0.3, p_g = 0.1
 d_star_when_equal = None  # your answer: D* when p_g = p_data
 ### BEGIN SOLUTION
@@ -714,107 +766,125 @@ d_star_at_x = 0.3 / (0.3 + 0.1)
 d_star_when_equal = 0.5
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.teaching import sealed
-
-check(d_star_at_x, sealed("fc0a088c94c3a040"), "D*(x)", hint="Use D* = p_data / (p_data + p_g).")
-check(d_star_when_equal, sealed("8441752fcb3412a6"), "D* at equilibrium", hint="Set p_g = p_data in the same formula.");
-
-
-# %% [markdown]
-# **Exercise 2.** Write the saturating generator loss $\mathbb E[\log(1 - D(G(z)))]$ from **logits**, in a way
-# that does not overflow for large logits (hint: $\log(1 - \sigma(a)) = -\mathrm{softplus}(a)$; do not compute
-# $1 - \sigma(a)$). Then compute its gradient at $D(G(z)) = 0.01$.
-
-# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def my_g_loss_saturating(d_fake_logits):
-    ### BEGIN SOLUTION
-    return -F.softplus(d_fake_logits).mean()
-    ### END SOLUTION
-
-
-def my_gradient_at(p=0.01):
-    # return |d loss / d logit| for one sample with D(G(z)) = p, using my_g_loss_saturating
-    ### BEGIN SOLUTION
-    a = torch.tensor([math.log(p / (1 - p))], requires_grad=True)
-    return torch.autograd.grad(my_g_loss_saturating(a), a)[0].abs().item()
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-extreme = torch.tensor([-50.0, 0.0, 50.0])
-got = my_g_loss_saturating(extreme)
-check(None if got is None else float(got), float(losses.g_loss_saturating(extreme)), "saturating loss",
-      hint="Average -softplus(a) over the batch.")
-check(my_gradient_at(), sealed("3ac7f95c74b99726"), "gradient at D(G(z)) = 0.01",
-      hint="Make a logit tensor with requires_grad=True, call your loss, and take torch.autograd.grad.");
-
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+check_that(None if d_star_at_x is None else 0 < d_star_at_x < 1, "D*(x) is a probability",
+           hint="Reread 'The optimal discriminator' in The idea.")
+### BEGIN HIDDEN TESTS
+check(d_star_at_x, 0.75, "D*(x)", hint="Reread 'The optimal discriminator' in The idea.")
+check(d_star_when_equal, 0.5, "D* at equilibrium", hint="Put p_g = p_data into the same formula.")
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 3.** Now the loss that we train with: write the non-saturating generator loss
-# $\mathcal L_G^\text{ns} = -\mathbb E[\log D(G(z))]$ from **logits**, averaged over the batch. The check feeds it
-# logits as large as $\pm 200$, where `torch.log(torch.sigmoid(a))` gives $-\infty$, so find the stable form.
-
-# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def my_g_loss_nonsaturating(d_fake_logits):
-    # returns a scalar tensor
-    ### BEGIN SOLUTION
-    return F.softplus(-d_fake_logits).mean()  # -log sigmoid(a), without forming sigmoid(a)
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-logits_ex = torch.tensor([-200.0, -3.0, 0.0, 2.0, 200.0])
-got = my_g_loss_nonsaturating(logits_ex)
-check(None if got is None else float(got), float(losses.g_loss_nonsaturating(logits_ex)), "non-saturating loss",
-      hint="Write -log sigma(a) with softplus, as in the Losses section, and average over the batch.");
-
-
-# %% [markdown]
-# **Exercise 4.** Write the optimal discriminator for two 1D Gaussians, $p_\text{data} = \mathcal N(\mu_d, s_d^2)$ and
-# $p_g = \mathcal N(\mu_g, s_g^2)$, as a function of $x$, **without** `torch.distributions`: write the Gaussian
-# density $\mathcal N(x; \mu, s^2) = e^{-(x - \mu)^2 / 2s^2} / (s\sqrt{2\pi})$ yourself. The check compares it with
-# `optimal_D` from the start of the notebook, at points that include $x = 15$, far in both tails.
+# **Exercise 4.** Write the optimal discriminator for two 1D Gaussians, $p_\text{data} = \mathcal N(\mu_d, s_d^2)$
+# and $p_g = \mathcal N(\mu_g, s_g^2)$, as a function of $x$, **without** `torch.distributions`: write the Gaussian
+# density $\mathcal N(x; \mu, s^2) = e^{-(x - \mu)^2 / 2s^2} / (s\sqrt{2\pi})$ yourself. The check feeds points as
+# far out as $x = 15$, where both densities are smaller than the smallest float.
 
 # %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_optimal_D(x, mu_d, s_d, mu_g, s_g):
-    # returns D*(x), a tensor shaped like x
+    # x: a tensor of points -> D*(x), a tensor shaped like x
     ### BEGIN SOLUTION
     log_normal = lambda x, mu, s: -0.5 * ((x - mu) / s) ** 2 - math.log(s * math.sqrt(2 * math.pi))
     return torch.sigmoid(log_normal(x, mu_d, s_d) - log_normal(x, mu_g, s_g))
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 xs_ex = torch.tensor([-2.0, 0.0, 0.75, 2.0, 15.0])
-check(my_optimal_D(xs_ex, 0.0, 1.0, 1.5, 0.7), optimal_D(xs_ex), "D* of two Gaussians",
-      hint="D* = p_data / (p_data + p_g). If x = 15 gives NaN, both densities underflowed to 0: work with "
-           "log-densities and use D* = sigmoid(log p_data - log p_g).");
-
+got = my_optimal_D(xs_ex, 0.0, 1.0, 1.5, 0.7)
+check_that(got.shape == xs_ex.shape and torch.isfinite(got).all() and ((got >= 0) & (got <= 1)).all(),
+           "finite probabilities, one per point", hint="Far in the tails both densities underflow to 0: what "
+           "happens to a ratio of two zeros? Work with something that does not underflow.")
+check_that(torch.allclose(my_optimal_D(xs_ex, 0.3, 1.0, 0.3, 1.0), torch.full((5,), 0.5)), "equal densities",
+           hint="Reread what D* is when p_g = p_data.")
+### BEGIN HIDDEN TESTS
+check(got, optimal_D(xs_ex), "D* of two Gaussians")
+check(my_optimal_D(xs_ex, 1.0, 2.0, -1.0, 0.5), torch.sigmoid(torch.distributions.Normal(1.0, 2.0).log_prob(xs_ex)
+      - torch.distributions.Normal(-1.0, 0.5).log_prob(xs_ex)), "D* of two other Gaussians")
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 5.** Count the modes covered by the samples of run B at its last check, by hand: assign every sample
-# to its nearest centre, keep those within 3 standard deviations, and count the modes that got at least one.
+# **Exercise 5 (extend).** The least-squares GAN (Mao et al., 2017) replaces the log-loss with squared errors on
+# $D$'s raw output $a$ (no sigmoid): $D$ pulls $a$ towards 1 on real samples and 0 on fakes,
+# $\mathcal L_D = \tfrac12\mathbb E[(a_\text{real} - 1)^2] + \tfrac12\mathbb E[a_\text{fake}^2]$, and $G$ pulls
+# $D$'s output on its fakes towards 1, $\mathcal L_G = \tfrac12\mathbb E[(a_\text{fake} - 1)^2]$. Write both.
+# Then think about the saturation plot above: what is the gradient of $\mathcal L_G$ when $D$ rejects a fake with
+# a very negative output, compared with the saturating loss's?
 
 # %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def ls_d_loss(d_real, d_fake):
+    # d_real, d_fake: (B, 1) raw outputs of D -> a scalar tensor
+    ### BEGIN SOLUTION
+    return 0.5 * ((d_real - 1) ** 2).mean() + 0.5 * (d_fake ** 2).mean()
+    ### END SOLUTION
+
+
+def ls_g_loss(d_fake):
+    ### BEGIN SOLUTION
+    return 0.5 * ((d_fake - 1) ** 2).mean()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+ones, zeros = torch.ones(4, 1), torch.zeros(4, 1)
+check_that(ls_d_loss(ones, zeros) == 0 and ls_g_loss(ones) == 0 and ls_d_loss(zeros, ones) > 0,
+           "zero exactly at the targets", hint="Reread the targets: 1 for real, 0 for fake in D's loss, 1 in G's.")
+a_ls = torch.tensor([[-10.0]], requires_grad=True)
+grad_ls = torch.autograd.grad(ls_g_loss(a_ls), a_ls)[0].abs().item()
+check_that(grad_ls > 1, "G keeps a strong gradient on rejected fakes",
+           hint="Differentiate (a - 1)^2 / 2: its gradient grows with the distance from the target.")
+### BEGIN HIDDEN TESTS
+r, f = torch.tensor([[0.5], [2.0], [-1.0]]), torch.tensor([[0.2], [-3.0], [1.5]])
+check(ls_d_loss(r, f), 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean(), "LSGAN L_D")
+check(ls_g_loss(f), 0.5 * ((f - 1) ** 2).mean(), "LSGAN L_G")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 6.** Count the modes covered by the samples of run B at its last check, by hand: assign every sample
+# to its nearest centre, keep those within 3 standard deviations of it, and count the modes that got at least
+# one sample.
+
+# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_modes_covered(samples, centers, std):
-    # returns an int
+    # samples: (N, 2), centers: (8, 2), std: the modes' standard deviation -> an int
     ### BEGIN SOLUTION
     dist, idx = torch.cdist(samples, centers).min(dim=1)
     return len(torch.unique(idx[dist <= 3 * std]))
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 last_B = snaps_B[-1][1]
-check(my_modes_covered(last_B, mix.centers, mix.std), mode_stats(last_B, mix.centers, mix.std).modes_covered,
-      "modes covered", hint="torch.cdist(samples, centers).min(dim=1) gives distance and index of the nearest centre.");
+n_B = my_modes_covered(last_B, mix.centers, mix.std)
+check_that(isinstance(n_B, int) and 0 <= n_B <= len(mix.centers), "an int between 0 and 8",
+           hint="Count modes, not samples.")
+check_that(my_modes_covered(mix.centers, mix.centers, mix.std) == len(mix.centers), "every centre covers itself",
+           hint="A sample exactly on a centre is at distance 0 from it.")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(5)
+three = mix.centers[[0, 3, 5]].repeat_interleave(20, 0) + 0.5 * mix.std * torch.randn(60, 2, generator=g)
+far = torch.full((10, 2), 5.0)
+check([n_B, my_modes_covered(three, mix.centers, mix.std), my_modes_covered(far, mix.centers, mix.std),
+       my_modes_covered(torch.cat([three, far]), mix.centers, mix.std)],
+      [mode_stats(s, mix.centers, mix.std).modes_covered for s in (last_B, three, far, torch.cat([three, far]))],
+      "modes covered on four sample sets", hint="Reread the rule: nearest centre, within 3 standard deviations.")
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 6 (open).** Rerun run B with $k = 5$ discriminator steps per generator step (add a `k` argument to
+# **Exercise 7 (open).** Rerun run B with $k = 5$ discriminator steps per generator step (add a `k` argument to
 # `train_ring`). Does a stronger $D$ cure the hopping, or only slow it? And what happens to run A with the
 # *saturating* loss? Write down what you expect before you run it.
-#
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex7_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** *For the grader.* Full marks need: a prediction written before the runs (1 point); the
+# $k = 5$ run at the same number of generator steps as run B, with the modes occupied at each check and the modes
+# visited, as printed above for B (2 points): the usual outcome is that the blob still hops, at most a little
+# more slowly, since a stronger $D$ rejects the current spot faster; the saturating run A measured the same way
+# (modes covered, high-quality share), where $G$ learns far more slowly or not at all because its gradient
+# vanishes when $D$ rejects its samples (the saturation plot) (2 points). Claims with one seed are worth less than
+# claims over 3 seeds.
+
+# %% [markdown]
 # ## References
 #
 # * I. Goodfellow et al. *Generative Adversarial Nets.* NeurIPS 2014. Official code: `goodfeli/adversarial`.

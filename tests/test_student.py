@@ -82,9 +82,13 @@ def test_no_solution_text_leaks_into_the_student_copy(py: Path) -> None:
     text = json.dumps(student.dict())
     for marker in ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "<summary>Solution"):
         assert marker not in text, f"{py.stem}: {marker!r} in the student copy"
+    lines = set(_solution_lines(instructor))
     for cell in student.cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
-            assert "raise NotImplementedError()" in cell.source and not cell.get("outputs")
+            stub = "raise NotImplementedError(" if cell.cell_type == "code" else "YOUR ANSWER HERE"
+            assert stub in cell.source and not cell.get("outputs"), f"{py.stem}: {cell.source[:200]}"
+            kept = [s for s in cell.source.splitlines() if s.strip() in lines]
+            assert not kept, f"{py.stem}: an answer cell of the student copy keeps solution lines {kept}"
 
 
 @pytest.mark.parametrize("py", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

@@ -59,3 +59,18 @@ def test_under_a_grader_wrong_and_missing_answers_raise(monkeypatch: pytest.Monk
     monkeypatch.setenv("GAN_GRADING", "1")
     with pytest.raises(AssertionError):
         check(0.6, 0.75, "D*(x)")
+
+
+def test_check_that_verdicts(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from gan_utils.teaching import check_that
+
+    assert check_that(True, "shape") and not check_that(False, "shape", hint="Reread the idea.")
+    assert not check_that(torch.tensor([True, False]), "several values")   # ambiguous: ask for .all()
+    out = capsys.readouterr().out
+    assert "[x] shape: correct." in out and "Reread the idea." in out
+    assert not check_that(None, "shape") and "not answered yet" in capsys.readouterr().out
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    with pytest.raises(AssertionError, match="shape: not yet"):
+        check_that(False, "shape")
+    with pytest.raises(NotImplementedError):
+        check_that(None, "shape")

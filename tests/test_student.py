@@ -116,3 +116,61 @@ def test_marking_is_idempotent_and_follows_the_conventions(tmp_path: Path) -> No
     text = py.read_text().replace('"points": 2', '"points": 5')  # a teacher's reweighting is kept
     py.write_text(text)
     assert not marks.mark(py) and marks.read_source(py).cells[2].metadata["nbgrader"]["points"] == 5
+
+
+def test_answer_cells_of_open_exercises_are_graded_by_hand(tmp_path: Path) -> None:
+    py = tmp_path / "99_demo.py"
+    py.write_text("# %% [markdown]\n# **Exercise 1 (open).** Think.\n\n"
+                  "# %% [markdown]\n# **Answer (3 points).** A good answer measures.\n\n"
+                  "# %% [markdown]\n# **Exercise 2 (open).** Again.\n\n"
+                  "# %% [markdown]\n# **Answer.** No points named.\n")
+    marks.mark(py)
+    cells = marks.read_source(py).cells
+    assert cells[1].metadata["nbgrader"] == marks.answer_meta("ex1_answer", 3)
+    assert cells[1].metadata["nbgrader"]["grade"] and cells[1].metadata["nbgrader"]["solution"]
+    assert any("names its points" in p for p in marks.problems(cells, py.name))
+
+
+def test_stubs_name_their_exercise_and_function() -> None:
+    from gan_utils.grading import NameTheExercise
+
+    cell = nbformat.v4.new_code_cell("class Block(nn.Module):\n    def forward(self, x):\n        # YOUR CODE HERE\n"
+                                     "        raise NotImplementedError()\n\nvalue = None\n# YOUR CODE HERE\n"
+                                     "raise NotImplementedError()")
+    cell.metadata["nbgrader"] = marks.solution_meta("ex3")
+    NameTheExercise().preprocess_cell(cell, {}, 0)
+    first, second = (line.strip() for line in cell.source.splitlines() if "NotImplementedError" in line)
+    assert first.startswith("raise NotImplementedError('Exercise 3: `forward` is not written yet.")
+    assert second.startswith("raise NotImplementedError('Exercise 3 is not answered yet.")
+    compile(cell.source, "cell", "exec")
+
+
+def test_an_untouched_copy_may_stop_only_at_a_named_exercise() -> None:
+    from tests.test_student_notebooks import untouched_run_problems
+
+    def cell(error: tuple[str, str] | None = None, mark: dict | None = None) -> nbformat.NotebookNode:
+        c = nbformat.v4.new_code_cell("x")
+        c.outputs = [nbformat.v4.new_output("error", ename=error[0], evalue=error[1], traceback=[])] if error else []
+        if mark:
+            c.metadata["nbgrader"] = mark
+        return c
+
+    stub = ("NotImplementedError", "Exercise 1: `d_loss` is not written yet.")
+    good = nbformat.v4.new_notebook(cells=[
+        cell(), cell(stub, marks.solution_meta("ex1")), cell(stub, marks.check_meta("ex1_check", 1)),
+        cell(stub), cell(("NameError", "history")), cell(("NameError", "G"), marks.check_meta("ex2_check", 1))])
+    assert untouched_run_problems(good) == []
+    early = nbformat.v4.new_notebook(cells=[cell(("NameError", "mnist")), cell(stub)])
+    assert "NameError" in untouched_run_problems(early)[0]                     # a teaching cell broke first
+    unnamed = nbformat.v4.new_notebook(cells=[cell(("NotImplementedError", ""))])
+    assert untouched_run_problems(unnamed)                                     # a bare stub names no exercise
+    free = nbformat.v4.new_notebook(cells=[cell(None, marks.check_meta("ex1_check", 1))])
+    assert "pass without an answer" in untouched_run_problems(free)[0]
+
+
+def test_the_suggested_assignments_name_every_notebook_once() -> None:
+    assignments = _tool("assignments")
+    names = [n for group in assignments.ASSIGNMENTS.values() for n in group]
+    assert sorted(names) == sorted(p.stem for p in NOTEBOOKS)
+    with pytest.raises(SystemExit, match="Unknown assignment 'a9'"):
+        assignments.make("a9", REPO / "course-that-is-not-made")

@@ -26,8 +26,9 @@
 #   same $z$ down each column, which separates *what* is drawn ($y$) from *how* it is drawn ($z$);
 # * how to **check** that the generated digits carry their label, with a separately trained classifier.
 #
-# **What changes from notebook 01:** one extra input to each network. The losses, the training loop and the
-# `Trainer` are the ones from notebook 01, now imported from `gan_utils`.
+# **What changes from notebook 01:** one extra input to each network. The losses and the `Trainer` are the ones
+# from notebook 01, now imported from `gan_utils`. You write the conditional $G$, $D$ and training step yourself
+# (Exercises 1 to 3); the rest of the notebook trains and evaluates your code.
 
 # %% [markdown]
 # ## Setup
@@ -60,10 +61,11 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.mnist import load_mnist
-from gan_utils.teaching import check
+from gan_utils.teaching import check, check_that
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy
+from gan_utils.models import cgan
 from gan_utils.train.trainer import Trainer
 from gan_utils.display.viz import plot_losses, plot_snapshots, show_grid
 from gan_utils.display.widgets import interact
@@ -112,7 +114,6 @@ per_class = torch.stack([torch.nonzero(mnist.labels == c)[:12, 0] for c in range
 show_grid(mnist.to_float(per_class.flatten()), nrow=12, title="one row per class", figsize=(6, 5)); plt.show()
 print("images per class:", torch.bincount(mnist.labels, minlength=10).tolist())
 
-
 # %% [markdown]
 # ## Building blocks
 #
@@ -138,14 +139,23 @@ assert torch.equal(one_hot(y), conditioning.one_hot(y, 10))     # the version ga
 # **The conditional generator.** The paper feeds $z$ (100-d) and $y$ through separate hidden layers (200 and 1000
 # ReLU units) and joins them in a 1200-unit layer. Plain concatenation at the input, followed by notebook 01's MLP
 # (Linear, batch norm, ReLU),
-# is the common simplification and works as well here; the exercise at the end asks you to build the paper's version.
+# is the common simplification and works as well here; Exercise 7 at the end asks you to build the paper's version.
+#
+# **Exercise 1 (build).** Condition the generator on $y$ as the diagram in The idea draws it: the MLP's first
+# layer sees $z$ and the one-hot code of $y$ side by side ($z$ first, then the code). Set the width of that input,
+# and write `forward`, which returns one image of shape `img_shape` per row of $z$. Use `one_hot` from the cell
+# above. The check compares your class, with the same weights, with `gan_utils.models.cgan`'s (the version later
+# notebooks import); the rest of this notebook trains your generator.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ConditionalGenerator(nn.Module):
     def __init__(self, z_dim=100, n_classes=10, img_shape=(1, 28, 28), hidden=(256, 512, 1024)):
         super().__init__()
         self.z_dim, self.n_classes, self.img_shape = z_dim, n_classes, img_shape
-        layers, width = [], z_dim + n_classes
+        layers = []
+        ### BEGIN SOLUTION
+        width = z_dim + n_classes  # the first layer sees z and y
+        ### END SOLUTION
         for h in hidden:
             layers += [nn.Linear(width, h), nn.BatchNorm1d(h), nn.ReLU()]
             width = h
@@ -153,9 +163,37 @@ class ConditionalGenerator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, z, y):
+        # z: (B, z_dim) noise, y: (B,) class indices -> (B, *img_shape) images
+        ### BEGIN SOLUTION
         h = torch.cat([z, one_hot(y, self.n_classes)], dim=1)  # (B, 110)
         return self.net(h).view(z.shape[0], *self.img_shape)
+        ### END SOLUTION
 
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+torch.manual_seed(0)
+G_ex = ConditionalGenerator(z_dim=8, n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
+z_ex, y_ex = torch.randn(6, 8, device=device), torch.tensor([0, 1, 2, 0, 1, 2], device=device)  # (6, 8), (6,)
+x_ex = G_ex(z_ex, y_ex)                                                                            # (6, 1, 4, 4)
+check_that(x_ex.shape == (6, 1, 4, 4), "one image of img_shape per row of z",
+           hint="Reshape the MLP's flat output to (B, *img_shape).")
+check_that(not torch.allclose(G_ex(z_ex, (y_ex + 1) % 3), x_ex), "the label changes the image",
+           hint="G must see y: reread the diagram in The idea.")
+check_that(not torch.allclose(G_ex(z_ex.flip(0), y_ex), x_ex.flip(0)), "z changes the image",
+           hint="G must see z as well as y.");
+### BEGIN HIDDEN TESTS
+G_lib = cgan.ConditionalGenerator(z_dim=8, n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
+G_lib.load_state_dict(G_ex.state_dict())
+check(G_ex(z_ex, y_ex), G_lib(z_ex, y_ex), "G(z|y) on fixed inputs",
+      hint="The first layer's inputs are z first, then the one-hot code of y.")
+G_ex, G_lib = ConditionalGenerator().to(device).eval(), cgan.ConditionalGenerator().to(device).eval()
+G_lib.load_state_dict(G_ex.state_dict())
+z_ex, y_ex = torch.randn(8, 100, device=device), torch.arange(8, device=device)  # (8, 100), (8,)
+assert torch.allclose(G_lib(z_ex, y_ex), G_ex(z_ex, y_ex), atol=1e-6)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your generator, at the notebook's sizes:
 
 # %%
 G = ConditionalGenerator().to(device)
@@ -166,16 +204,23 @@ print("G(z|y):", tuple(x_fake.shape))
 
 
 # %% [markdown]
-# **The conditional discriminator** concatenates the flattened image with the same one-hot code. (For
-# convolutional $D$s the label is often broadcast to extra image channels instead; `gan_utils.nn.conditioning`
-# has both forms.)
+# **The conditional discriminator** judges the pair $(x, y)$: it sees the image, flattened, beside the same
+# one-hot code. (For convolutional $D$s the label is often broadcast to extra image channels instead;
+# `gan_utils.nn.conditioning` has both forms, and Exercise 6 builds the second.)
+#
+# **Exercise 2 (build).** Condition the discriminator the same way: set the width of its first layer's input (the
+# flattened image first, then the code), and write `forward`, which returns one logit per pair, shape $(B,)$. The
+# check compares it with `gan_utils.models.cgan`'s.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ConditionalDiscriminator(nn.Module):
     def __init__(self, n_classes=10, img_shape=(1, 28, 28), hidden=(512, 256), dropout=0.5):
         super().__init__()
         self.n_classes = n_classes
-        layers, width = [], math.prod(img_shape) + n_classes
+        layers = []
+        ### BEGIN SOLUTION
+        width = math.prod(img_shape) + n_classes  # the first layer sees x and y
+        ### END SOLUTION
         for h in hidden:
             layers += [nn.Linear(width, h), nn.LeakyReLU(0.2), nn.Dropout(dropout)]
             width = h
@@ -183,28 +228,42 @@ class ConditionalDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x, y):
+        # x: (B, *img_shape) images, y: (B,) class indices -> (B,) logits
+        ### BEGIN SOLUTION
         h = torch.cat([x.flatten(1), one_hot(y, self.n_classes)], dim=1)  # (B, 794)
         return self.net(h).squeeze(1)                                     # (B,) logits
+        ### END SOLUTION
 
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+torch.manual_seed(0)
+D_ex = ConditionalDiscriminator(n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
+x_ex, y_ex = torch.rand(6, 1, 4, 4, device=device) * 2 - 1, torch.tensor([0, 1, 2, 0, 1, 2], device=device)
+d_ex = D_ex(x_ex, y_ex)  # (6,)
+check_that(d_ex.shape == (6,), "one logit per pair, shape (B,)", hint="Drop the last dimension of size 1.")
+check_that(not torch.allclose(D_ex(x_ex, (y_ex + 1) % 3), d_ex), "the label changes the verdict",
+           hint="D must see y: a real image with the wrong label is a fake pair.")
+check_that(torch.allclose(D_ex(x_ex[:2], y_ex[:2]), d_ex[:2]), "each pair is judged on its own",
+           hint="Join each image with its own label, row by row: the batch is the first dimension.");
+### BEGIN HIDDEN TESTS
+D_lib = cgan.ConditionalDiscriminator(n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
+D_lib.load_state_dict(D_ex.state_dict())
+check(d_ex, D_lib(x_ex, y_ex), "D(x|y) on fixed inputs",
+      hint="The first layer's inputs are the flattened image first, then the one-hot code of y.")
+D_ex, D_lib = ConditionalDiscriminator().to(device).eval(), cgan.ConditionalDiscriminator().to(device).eval()
+D_lib.load_state_dict(D_ex.state_dict())
+x_ex, y_ex = torch.rand(8, 1, 28, 28, device=device), torch.arange(8, device=device)  # (8, 1, 28, 28), (8,)
+assert torch.allclose(D_lib(x_ex, y_ex), D_ex(x_ex, y_ex), atol=1e-6)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# Your discriminator judges the fakes of your generator:
 
 # %%
 D = ConditionalDiscriminator().to(device)
 d_fake = D(x_fake, y)  # (8,)
 assert d_fake.shape == (8,)
 print("D(x|y):", tuple(d_fake.shape))
-
-# %% [markdown]
-# Both classes are promoted to `gan_utils.models.cgan`; with the same weights they compute the same outputs:
-
-# %%
-from gan_utils.models import cgan
-
-G_lib, D_lib = cgan.ConditionalGenerator().to(device), cgan.ConditionalDiscriminator().to(device)
-G_lib.load_state_dict(G.state_dict()); D_lib.load_state_dict(D.state_dict())
-for m in (G, D, G_lib, D_lib):
-    m.eval()
-assert torch.equal(G_lib(z, y), G(z, y)) and torch.equal(D_lib(x_fake, y), D(x_fake, y))
-print("gan_utils.models.cgan matches")
 
 # %% [markdown]
 # ## Losses
@@ -218,6 +277,7 @@ logit = lambda p: torch.tensor([math.log(p / (1 - p))])
 print(f"L_D = {d_loss_bce(logit(0.9), logit(0.2)):.4f}, L_G = {g_loss_nonsaturating(logit(0.2)):.4f}")
 assert math.isclose(d_loss_bce(logit(0.9), logit(0.2)).item(), -math.log(0.9) - math.log(0.8), rel_tol=1e-6)
 
+
 # %% [markdown]
 # ## Training
 #
@@ -230,6 +290,73 @@ assert math.isclose(d_loss_bce(logit(0.9), logit(0.2)).item(), -math.log(0.9) - 
 # | batch | 100 | `cfg.batch` |
 # | optimiser | SGD + momentum, lr 0.1 decaying | Adam, lr 2e-4, $\beta_1 = 0.5$ |
 # | dropout | 0.5 in G and D | 0.5 in D; batch norm in G (as in notebook 01) |
+#
+# **Exercise 3 (build).** Write one conditional training step on a real batch `x_real` with its labels `y_real`.
+# Draw the noise $z$ (one row per real image), then the labels for the fakes, uniformly over the classes (in
+# this order, so that the check can replay your step). Take one step of `opt_D` on the BCE loss of $D$ on the
+# real pairs and the fake pairs, with $G$ held fixed; then one step of `opt_G` on the non-saturating loss, with
+# the same $z$ and labels. Which label must $D$ see beside each fake? Reread The idea. Use the losses imported at
+# the top, and return both losses as Python floats.
+
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def conditional_step(G, D, opt_G, opt_D, x_real, y_real):
+    # x_real: (B, 1, 28, 28) images, y_real: (B,) their labels -> {"loss_D": float, "loss_G": float}
+    ### BEGIN SOLUTION
+    z = torch.randn(len(x_real), G.z_dim, device=x_real.device)                     # (B, 100)
+    y_fake = torch.randint(0, G.n_classes, (len(x_real),), device=x_real.device)   # (B,) labels for the fakes
+    with torch.no_grad():
+        x_fake = G(z, y_fake)                                                       # (B, 1, 28, 28)
+    loss_D = d_loss_bce(D(x_real, y_real), D(x_fake, y_fake))
+    opt_D.zero_grad(set_to_none=True); loss_D.backward(); opt_D.step()
+    loss_G = g_loss_nonsaturating(D(G(z, y_fake), y_fake))
+    opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()
+    return {"loss_D": loss_D.item(), "loss_G": loss_G.item()}
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+def one_step(step_fn, seed=1):
+    torch.manual_seed(seed)
+    G_ = cgan.ConditionalGenerator(z_dim=8, img_shape=(1, 4, 4), hidden=(16,)).to(device)
+    D_ = cgan.ConditionalDiscriminator(img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()  # eval: no dropout
+    opts = torch.optim.Adam(G_.parameters(), lr=1e-3), torch.optim.Adam(D_.parameters(), lr=1e-3)
+    x_, y_ = torch.rand(16, 1, 4, 4, device=device) * 2 - 1, torch.arange(16, device=device) % 10
+    seen = {"G": [], "D": []}  # the labels each network receives
+    for name, net in (("G", G_), ("D", D_)):
+        net.register_forward_pre_hook(lambda m, a, k, name=name: seen[name].append([*a, *k.values()][1]),
+                                      with_kwargs=True)
+    params = lambda: [p.detach().clone() for p in (*G_.parameters(), *D_.parameters())]
+    before, _ = params(), torch.manual_seed(seed + 1)
+    return step_fn(G_, D_, *opts, x_, y_), seen, y_, before, params()
+
+out, seen, y_, before, after = one_step(conditional_step)
+check_that(all(isinstance(out[k], float) and math.isfinite(out[k]) for k in ("loss_D", "loss_G")),
+           "two finite floats, loss_D and loss_G", hint="Return a dict of plain Python numbers.")
+check_that(all(not torch.equal(b, a) for b, a in zip(before, after)), "the step moves every parameter of G and D",
+           hint="One optimiser step for each player.")
+check_that(len(seen["G"]) > 0 and all(0 <= int(t.min()) and int(t.max()) < 10 and not torch.equal(t, y_)
+                                      for t in seen["G"]), "the fakes get labels of their own, drawn from 0..9",
+           hint="Draw the labels for the fakes; the real labels belong to the real images.")
+check_that(any(torch.equal(t, y_) for t in seen["D"]) and any(torch.equal(t, seen["G"][0]) for t in seen["D"])
+           and all(torch.equal(t, y_) or any(torch.equal(t, g) for g in seen["G"]) for t in seen["D"]),
+           "D judges each image beside its own label", hint="Reread The idea: D judges pairs (x, y).");
+### BEGIN HIDDEN TESTS
+def reference_step(G, D, opt_G, opt_D, x_real, y_real):
+    z, y_fake = torch.randn(len(x_real), G.z_dim, device=device), torch.randint(0, 10, (len(x_real),), device=device)
+    loss_D = d_loss_bce(D(x_real, y_real), D(G(z, y_fake).detach(), y_fake))
+    opt_D.zero_grad(); loss_D.backward(); opt_D.step()
+    loss_G = g_loss_nonsaturating(D(G(z, y_fake), y_fake))
+    opt_G.zero_grad(); loss_G.backward(); opt_G.step()
+    return {"loss_D": loss_D.item(), "loss_G": loss_G.item()}
+ref_out, _, _, _, ref_after = one_step(reference_step)
+check([out["loss_D"], out["loss_G"]], [ref_out["loss_D"], ref_out["loss_G"]], "both losses of one step",
+      hint="Draw z, then the fake labels; reuse both for G's step.")
+check(torch.cat([p.flatten() for p in after]), torch.cat([p.flatten() for p in ref_after]),
+      "G and D after one step", hint="D steps first, on real and fake pairs; then G, through D.");
+### END HIDDEN TESTS
+
+# %% [markdown]
+# The networks and their optimisers; each training step draws a real batch with its labels and runs your step.
 
 # %%
 torch.manual_seed(cfg.seed)
@@ -238,16 +365,7 @@ opt_G = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
 opt_D = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
 
 def cgan_step(step):
-    x_real, y_real = mnist.batch(cfg.batch)
-    z = torch.randn(cfg.batch, G.z_dim, device=device)
-    y_fake = torch.randint(0, 10, (cfg.batch,), device=device)
-    with torch.no_grad():
-        x_fake = G(z, y_fake)
-    loss_D = d_loss_bce(D(x_real, y_real), D(x_fake, y_fake))
-    opt_D.zero_grad(set_to_none=True); loss_D.backward(); opt_D.step()
-    loss_G = g_loss_nonsaturating(D(G(z, y_fake), y_fake))
-    opt_G.zero_grad(set_to_none=True); loss_G.backward(); opt_G.step()
-    return {"loss_D": loss_D.item(), "loss_G": loss_G.item()}
+    return conditional_step(G, D, opt_G, opt_D, *mnist.batch(cfg.batch))
 
 
 # %% [markdown]
@@ -358,30 +476,35 @@ for digit in sorted(range(10), key=lambda c: -per_class_acc[c])[:2]:  # the two 
 #
 # ## Exercises
 #
-# **Exercise 1.** A conditional $G$ gets $z$ of size 100 and a one-hot $y$ of 10 classes, and its first layer has
+# Exercises 1 to 3 are above, where $G$, $D$ and the training step are taught: the notebook trains your code.
+# Each coded exercise has a check cell that never shows the answer; the grader also runs hidden tests.
+#
+# **Exercise 4.** A conditional $G$ gets $z$ of size 100 and a one-hot $y$ of 10 classes, and its first layer has
 # 256 units. How many parameters (weights and biases) does that first layer have?
 
-# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 first_layer_params = None  # your answer (an int)
 ### BEGIN SOLUTION
 first_layer_params = (100 + 10) * 256 + 256
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.teaching import sealed
-
-check(first_layer_params, sealed("5bdb685cd7b6bc57"), "first layer parameters",
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check_that(None if first_layer_params is None else first_layer_params > 100 * 256, "more than z's weights alone",
+           hint="The first layer sees the label as well as z, and each unit has a bias.");
+### BEGIN HIDDEN TESTS
+check(first_layer_params, (100 + 10) * 256 + 256, "first layer parameters",
       hint="A Linear(n_in, n_out) layer has n_in * n_out weights and n_out biases; n_in includes the label.");
-
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 2.** The one-hot code need not be one-hot. Feed $G$ a **soft** label halfway between two digits:
-# write `soft_label(a, b, t)` returning the length-10 vector $(1-t)\,e_a + t\,e_b$. The check verifies the vector;
-# then draw `G.net(torch.cat([z, soft], 1))` for $t \in [0, 1]$ and look at the morph.
+# **Exercise 5.** The one-hot code need not be one-hot. Feed $G$ a **soft** label halfway between two digits:
+# write `soft_label(a, b, t)` returning the length-10 vector $(1-t)\,e_a + t\,e_b$, where $e_k$ is the one-hot
+# vector of class $k$. The check verifies the vector; then draw `G.net(torch.cat([z, soft], 1))` for
+# $t \in [0, 1]$ and look at the morph.
 
-# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def soft_label(a, b, t):
-    # returns a tensor of shape (10,)
+    # a, b: class indices, t: a float in [0, 1] -> a tensor of shape (10,)
     ### BEGIN SOLUTION
     v = torch.zeros(10)
     v[a] += 1 - t
@@ -390,58 +513,67 @@ def soft_label(a, b, t):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 got = soft_label(3, 8, 0.25)
-check(None if got is None else got.tolist(), [0, 0, 0, 0.75, 0, 0, 0, 0, 0.25, 0], "soft label",
-      hint="Start from torch.zeros(10) and set two entries.");
-
+check_that(got.shape == (10,) and (got >= 0).all() and math.isclose(got.sum().item(), 1, abs_tol=1e-6),
+           "ten non-negative weights that sum to 1", hint="Reread the formula: two one-hot vectors, weighted.")
+check_that(soft_label(2, 7, 0.0)[2] == 1 and soft_label(2, 7, 0.0).sum() == 1, "t = 0 gives e_a",
+           hint="At t = 0 the formula is e_a alone.");
+### BEGIN HIDDEN TESTS
+check(got, [0, 0, 0, 0.75, 0, 0, 0, 0, 0.25, 0], "soft label between 3 and 8",
+      hint="(1 - t) goes to entry a, t to entry b.")
+check(soft_label(4, 4, 0.3), one_hot(torch.tensor([4]))[0], "soft label between a digit and itself",
+      hint="When a = b both weights land on the same entry.");
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 3.** A convolutional $D$ cannot take $y$ as extra entries of a flat vector: its input is an image. The
-# usual conditioning layer (used by `gan_utils.nn.conditioning` for images) turns the one-hot code into $K$
-# **constant maps**, map $k$ filled with the $k$-th entry of the one-hot vector, and concatenates them to the image as
-# extra channels: $(B, C, H, W)$ and $y$ give $(B, C + K, H, W)$. Write it.
+# **Exercise 6 (extend).** A convolutional $D$ cannot take $y$ as extra entries of a flat vector: its input is an
+# image. The usual conditioning layer for images turns the one-hot code into $K$ **constant maps**, map $k$
+# filled with the $k$-th entry of the one-hot vector, and concatenates them to the image as extra channels:
+# $(B, C, H, W)$ and $y$ give $(B, C + K, H, W)$. Write it.
 
-# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def concat_label_maps(x, y, n_classes):
-    # returns a tensor (B, C + n_classes, H, W)
+    # x: (B, C, H, W) images, y: (B,) class indices -> (B, C + n_classes, H, W)
     ### BEGIN SOLUTION
     maps = F.one_hot(y, n_classes).float()[:, :, None, None].expand(-1, -1, *x.shape[2:])  # (B, K, H, W)
     return torch.cat([x, maps], dim=1)
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+x_ex, y_ex = torch.arange(30.0).view(2, 1, 3, 5), torch.tensor([2, 0])  # (2, 1, 3, 5), (2,)
+got = concat_label_maps(x_ex, y_ex, 3)
+check_that(got.shape == (2, 4, 3, 5), "shape (B, C + K, H, W)", hint="K extra channels, same height and width.")
+check_that(torch.equal(got[:, :1], x_ex), "the image channels come first, unchanged",
+           hint="Append the maps after the image's channels.")
+check_that(torch.equal(got[:, 1:].sum(1), torch.ones(2, 3, 5)), "at every pixel the maps hold one code",
+           hint="Each pixel of the K maps carries the one-hot vector of that sample's label.");
+### BEGIN HIDDEN TESTS
 from gan_utils.nn.conditioning import concat_condition
 
-x_ex, y_ex = torch.arange(18.0).view(2, 1, 3, 3), torch.tensor([2, 0])  # (2, 1, 3, 3), (2,)
-check(concat_label_maps(x_ex, y_ex, 3), concat_condition(x_ex, F.one_hot(y_ex, 3).float()), "label maps",
-      hint="One-hot y to (B, K), add two trailing dims, expand to (B, K, H, W), concatenate on the channel dim.");
-
-
-# %% [markdown]
-# **Exercise 4.** The bar chart in Results is a metric: for each class $c$, the fraction of samples requested with
-# $y = c$ that the classifier labels $c$. Write it for predictions `pred` and requested labels `y`, both $(N,)$,
-# returning a tensor of `n_classes` fractions.
-
-# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def per_class_accuracy(pred, y, n_classes):
-    # returns a tensor (n_classes,)
-    ### BEGIN SOLUTION
-    return torch.stack([(pred[y == c] == c).float().mean() for c in range(n_classes)])
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-pred_ex, y_req = torch.tensor([0, 0, 0, 0, 1, 1, 2, 2]), torch.tensor([0, 1, 1, 2, 1, 2, 2, 2])
-check(per_class_accuracy(pred_ex, y_req, 3), [1, 1 / 3, 1 / 2], "per-class accuracy",
-      hint="For each class c, keep the samples with y == c and average (pred == c) over them, as floats.");
+check(got, concat_condition(x_ex, F.one_hot(y_ex, 3).float()), "label maps",
+      hint="Map k of sample b is filled with entry k of the one-hot code of y[b].")
+x_ex, y_ex = torch.randn(3, 2, 4, 2), torch.tensor([4, 1, 4])  # (3, 2, 4, 2), (3,)
+check(concat_label_maps(x_ex, y_ex, 5), concat_condition(x_ex, F.one_hot(y_ex, 5).float()), "label maps, 5 classes",
+      hint="Map k of sample b is filled with entry k of the one-hot code of y[b].");
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 5 (open).** Build the paper's generator: $z \to$ ReLU 200 and $y \to$ ReLU 1000, concatenated into a
-# 1200-unit ReLU layer, then the output layer. Train it with `cgan_step` (swap in your `G`) and compare the
-# classifier accuracy with the version above at the same number of steps.
-#
+# **Exercise 7 (open).** Build the paper's generator: $z \to$ ReLU 200 and $y \to$ ReLU 1000, concatenated into a
+# 1200-unit ReLU layer, then the output layer. Train it with `conditional_step` (your step from Exercise 3, with
+# your new `G`) and compare the classifier accuracy with the version above at the same number of steps.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex7_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer builds two input branches, a 200-unit ReLU layer on $z$ and a 1000-unit
+# ReLU layer on the one-hot $y$, concatenates them (1200), adds the joint 1200-unit ReLU layer and a 784-unit Tanh
+# output reshaped to (1, 28, 28), and keeps `z_dim` and `n_classes` so that `conditional_step` runs unchanged.
+# It trains both generators for the same steps (8,000 in `default`) with the same $D$ and seed, and reports the
+# classifier accuracy of each beside the committed run's 78.1% (real digits: 97.6%). Points: the network (2), a
+# fair comparison at equal steps (1), numbers for both with a word on noise, ideally 2-3 seeds, since a few points
+# apart is within seed-to-seed spread (2).
+
+# %% [markdown]
 # ## References
 #
 # * M. Mirza, S. Osindero. *Conditional Generative Adversarial Nets.* arXiv:1411.1784, 2014.

@@ -13,7 +13,7 @@
 # | mode (`GAN_MODE`) | what it does | 2-core CPU | GPU (Colab T4) |
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 25 s (H200, measured) |
-# | `default` | real results: 8k MNIST steps, three 2D runs (one of 10k steps) | ≈ 4–6 min (measured: 3.6 min for these outputs, about 6 on a slower 2-core machine) | ≈ 1.5 min (estimate: 20k steps took 3 min on an H200) |
+# | `default` | real results: 8k MNIST steps, five 2D runs (one of 10k steps) | ≈ 4–6 min (measured: 3.3 min of MNIST training for these outputs; the whole notebook about 6 on a slower 2-core machine) | ≈ 1.5 min (estimate: 20k steps took 3 min on an H200) |
 # | `full` | 100k MNIST steps at batch 100 | ≈ 1 h (estimate) | ≈ 10 min on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see were produced by a `default` run on the real MNIST test split (10,000 images).
@@ -305,7 +305,7 @@ check_that(all(torch.isfinite(fn(huge)).all() for fn in (g_loss_saturating, g_lo
            hint="Reread the two identities for log sigma(a) and log(1 - sigma(a)) above the exercise.")
 check_that(d_loss(logit(0.9), a_fake) < d_loss(a_real, a_fake) < d_loss(a_real, logit(0.6))
            and g_loss_nonsaturating(logit(0.6)) < g_loss_nonsaturating(a_fake), "directions",
-           hint="D's loss falls as D(x) rises and as D(G(z)) falls; G's falls as D(G(z)) rises.")
+           hint="D's loss falls as D(x) rises and as D(G(z)) falls; G's falls as D(G(z)) rises.");
 ### BEGIN HIDDEN TESTS
 check(d_loss(a_real, a_fake), -math.log(0.8) - math.log(0.7), "L_D at D(x) = 0.8, D(G(z)) = 0.3")
 check([g_loss_saturating(a_fake).item(), g_loss_nonsaturating(a_fake).item()], [math.log(0.7), -math.log(0.3)],
@@ -404,7 +404,7 @@ loss_G, _, only_G = one_step(train_generator, z8)
 check_that(isinstance(loss_D, float) and isinstance(loss_G, float), "both steps return a float",
            hint="Return the loss as a plain Python number, not a tensor.")
 check_that(only_D and only_G, "each step moves its own player only",
-           hint="Which optimiser steps, and which network's output needs a graph? Reread Algorithm 1.")
+           hint="Which optimiser steps, and which network's output needs a graph? Reread Algorithm 1.");
 ### BEGIN HIDDEN TESTS
 from gan_utils.train import trainer as library
 
@@ -412,7 +412,7 @@ from gan_utils.train import trainer as library
 assert math.isclose(loss_D, one_step(library.train_discriminator, x_real[:8], z8)[0], rel_tol=1e-5)
 assert math.isclose(loss_G, one_step(library.train_generator, z8)[0], rel_tol=1e-5)
 check([loss_D, loss_G], [one_step(library.train_discriminator, x_real[:8], z8)[0],
-                         one_step(library.train_generator, z8)[0]], "losses of one step each")
+                         one_step(library.train_generator, z8)[0]], "losses of one step each");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -659,6 +659,7 @@ occ_B = [occupied_modes(s, mix.centers) for _, s in snaps_B]
 visited_B = [len(set().union(*occ_B[:i + 1])) for i in range(len(occ_B))]
 print("B, modes occupied at each check:", ["".join(map(str, sorted(o))) or "-" for o in occ_B])
 print("B, modes visited so far:        ", visited_B)
+print(f"B, checks with no mode occupied: {sum(not o for o in occ_B)} of {len(occ_B)}")
 
 
 # %% [markdown]
@@ -681,7 +682,7 @@ show_runs([("A", snaps_A), ("B", snaps_B)])
 
 # %% [markdown]
 # The same in numbers. Left: at each check, the modes B occupies next to the modes it has visited so far. In the
-# committed run B never occupies more than one mode, and 7 of the 8 are visited in turn; at 6 of the 20 checks
+# committed run B never occupies more than one mode, and 7 of the 8 are visited in turn; at 7 of the 20 checks
 # the blob sits just off a mode or between two, so none is occupied. Right: A against B on the strict PacGAN
 # measure, modes covered by high-quality samples: A covers all 8 from early on, B at most 1.
 
@@ -704,29 +705,39 @@ print(f"B: at most {most} mode{'s' * (most != 1)} occupied at any check; {visite
 # ### The second face: a discriminator that is stuck
 #
 # Collapse is usually told from $G$'s side. The article describes the other side too: a $D$ stuck in a poor
-# local minimum, against which "it's too easy for the generator" to win. We take the extreme case and freeze
-# run A's $D$ at its random initial weights (learning rate 0). $G$ then climbs towards wherever that fixed $D$
-# happens to score highest. Within a few hundred steps all its samples sit on **one point far away from the
-# data**, and its loss $-\log D(G(z))$ drops below $\log 2$ (that is, $D(G(z)) > \tfrac12$) and stays there: by
-# its own loss $G$ is winning, while no sample is anywhere near a mode.
+# local minimum, against which "it's too easy for the generator" to win. A learner meets it with one typo: run A's
+# settings with $D$'s learning rate typed as `1e-6` instead of `1e-3`. Adam moves each weight by about the
+# learning rate per step, so over the whole run $D$'s weights move by a few thousandths and $D$ stays close to
+# its random initial function. $G$, at full speed, climbs towards wherever that almost fixed $D$ happens to score
+# highest. Run C does this from 3 seeds, with the same measures as A and B, plus where $G$'s samples end up.
 
 # %%
-log_C, snaps_C = train_ring(64, nn.Tanh, 1e-3, 0.0, 256, cfg.ring_steps, every)
-last_C = snaps_C[-1][1]
-print("C stuck D, final:", log_C[-1][1].as_row())
-print(f"C's samples at the end: centre ({last_C[:, 0].mean():.1f}, {last_C[:, 1].mean():.1f}), spread "
-      f"{last_C.std(0).max():.2f}, distance to the ring's centre {last_C.mean(0).norm():.1f} (ring radius 1)")
+lr_D_typo = 1e-6  # meant 1e-3, as in run A
+runs_C = [train_ring(64, nn.Tanh, 1e-3, lr_D_typo, 256, cfg.ring_steps, every, seed=s) for s in range(3)]
+log_C, snaps_C = runs_C[0]
+for s, (log, snaps) in enumerate(runs_C):
+    last = snaps[-1][1]
+    print(f"C seed {s}: {log[-1][1].as_row()}; G's loss {log[-1][3]:.2f} (log 2 = 0.69); samples' centre "
+          f"{last.mean(0).norm():.1f} from the ring's, spread {last.std(0).max():.2f} (ring radius 1)")
 
 # %% [markdown]
-# The snapshots need a larger window to show where $G$ went: the ring (red crosses) is the small circle at the
-# centre, and the blue point is all of $G$'s samples.
+# In none of the three seeds does $G$ find the data: at most one mode is covered and at most 0.12% of the samples
+# are high quality (run A: all 8 modes, 69%). Where $G$ goes depends only on the random $D$ it faces: a thin streak
+# about 7 units from the ring (seed 0), a single point at the ring's centre, equally far from all eight modes
+# (seed 1), a single point about 100 units away (seed 2). The snapshots of seed 0 need a larger window: the ring
+# (red crosses) is the small circle at the centre, and the blue marks are all of $G$'s samples.
+#
+# Below them, $G$'s loss in each run. It does **not** give the failure away: C's losses stay in the same band as
+# the healthy run A, around $\log 2$ (below it for most of seeds 0 and 1, above it at the end of seed 2). A $G$ can
+# look as if it plays a fair game against a $D$ that has stopped learning; only a look at the samples, or a
+# measure on them, shows it.
 
 # %%
 far = float(max(s.abs().max() for _, s in snaps_C)) * 1.15
-show_runs([("C stuck D", snaps_C)], n=4, lim=far)
+show_runs([("C seed 0", snaps_C)], n=4, lim=far)
 fig, ax = plt.subplots(figsize=(7, 3))
-for name, log in [("A healthy", log_A), ("C stuck D", log_C)]:
-    ax.plot([s for s, *_ in log], [lg for *_, lg in log], marker="o", label=f"{name}: G's loss")
+for name, log in [("A healthy", log_A)] + [(f"C seed {k}", log) for k, (log, _) in enumerate(runs_C)]:
+    ax.plot([s for s, *_ in log], [lg for *_, lg in log], marker="o", ms=3, label=f"{name}: G's loss")
 ax.axhline(math.log(2), ls=":", color="gray", label="log 2 (D(G(z)) = 1/2)")
 ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.show()
 
@@ -735,7 +746,7 @@ ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.s
 # |---|---|---|
 # | A | nothing | all 8 modes covered, high quality rising |
 # | B | $G$ collapses and hops between modes | at most one mode occupied at a time, more and more modes visited |
-# | C | $D$ stuck, so $G$ wins too easily | $G$'s loss below $\log 2$, no sample near the data |
+# | C | $D$ barely learns (learning rate 1000 times too small), so $G$ wins too easily | no sample near the data, while $G$'s loss looks ordinary |
 #
 # Remedies come later in the course: minibatch discrimination and feature matching (05), packing (08), and
 # many others. Your exact figures depend on the seed; the pattern does not.
@@ -746,7 +757,7 @@ ax.set(xlabel="step", ylabel="G's loss"); ax.legend(); ax.grid(alpha=0.3); plt.s
 # * In practice $G$ maximises $\log D(G(z))$ (non-saturating) because the minimax loss has no gradient early on.
 # * Training alternates $k$ D steps with one G step; the losses oscillate rather than converge.
 # * An MLP GAN learns MNIST digits, speckled but recognisable.
-# * Collapse shows up as few modes covered; a stuck $D$ shows up as a suspiciously happy $G$.
+# * Collapse shows up as few modes covered; a stuck $D$ shows in the samples, not in $G$'s loss.
 #
 # ## Exercises
 #
@@ -768,10 +779,10 @@ d_star_when_equal = 0.5
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 check_that(None if d_star_at_x is None else 0 < d_star_at_x < 1, "D*(x) is a probability",
-           hint="Reread 'The optimal discriminator' in The idea.")
+           hint="Reread 'The optimal discriminator' in The idea.");
 ### BEGIN HIDDEN TESTS
 check(d_star_at_x, 0.75, "D*(x)", hint="Reread 'The optimal discriminator' in The idea.")
-check(d_star_when_equal, 0.5, "D* at equilibrium", hint="Put p_g = p_data into the same formula.")
+check(d_star_when_equal, 0.5, "D* at equilibrium", hint="Put p_g = p_data into the same formula.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -796,11 +807,11 @@ check_that(got.shape == xs_ex.shape and torch.isfinite(got).all() and ((got >= 0
            "finite probabilities, one per point", hint="Far in the tails both densities underflow to 0: what "
            "happens to a ratio of two zeros? Work with something that does not underflow.")
 check_that(torch.allclose(my_optimal_D(xs_ex, 0.3, 1.0, 0.3, 1.0), torch.full((5,), 0.5)), "equal densities",
-           hint="Reread what D* is when p_g = p_data.")
+           hint="Reread what D* is when p_g = p_data.");
 ### BEGIN HIDDEN TESTS
 check(got, optimal_D(xs_ex), "D* of two Gaussians")
 check(my_optimal_D(xs_ex, 1.0, 2.0, -1.0, 0.5), torch.sigmoid(torch.distributions.Normal(1.0, 2.0).log_prob(xs_ex)
-      - torch.distributions.Normal(-1.0, 0.5).log_prob(xs_ex)), "D* of two other Gaussians")
+      - torch.distributions.Normal(-1.0, 0.5).log_prob(xs_ex)), "D* of two other Gaussians");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -832,11 +843,11 @@ check_that(ls_d_loss(ones, zeros) == 0 and ls_g_loss(ones) == 0 and ls_d_loss(ze
 a_ls = torch.tensor([[-10.0]], requires_grad=True)
 grad_ls = torch.autograd.grad(ls_g_loss(a_ls), a_ls)[0].abs().item()
 check_that(grad_ls > 1, "G keeps a strong gradient on rejected fakes",
-           hint="Differentiate (a - 1)^2 / 2: its gradient grows with the distance from the target.")
+           hint="Differentiate (a - 1)^2 / 2: its gradient grows with the distance from the target.");
 ### BEGIN HIDDEN TESTS
 r, f = torch.tensor([[0.5], [2.0], [-1.0]]), torch.tensor([[0.2], [-3.0], [1.5]])
 check(ls_d_loss(r, f), 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean(), "LSGAN L_D")
-check(ls_g_loss(f), 0.5 * ((f - 1) ** 2).mean(), "LSGAN L_G")
+check(ls_g_loss(f), 0.5 * ((f - 1) ** 2).mean(), "LSGAN L_G");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -859,7 +870,7 @@ n_B = my_modes_covered(last_B, mix.centers, mix.std)
 check_that(isinstance(n_B, int) and 0 <= n_B <= len(mix.centers), "an int between 0 and 8",
            hint="Count modes, not samples.")
 check_that(my_modes_covered(mix.centers, mix.centers, mix.std) == len(mix.centers), "every centre covers itself",
-           hint="A sample exactly on a centre is at distance 0 from it.")
+           hint="A sample exactly on a centre is at distance 0 from it.");
 ### BEGIN HIDDEN TESTS
 g = torch.Generator().manual_seed(5)
 three = mix.centers[[0, 3, 5]].repeat_interleave(20, 0) + 0.5 * mix.std * torch.randn(60, 2, generator=g)
@@ -867,7 +878,7 @@ far = torch.full((10, 2), 5.0)
 check([n_B, my_modes_covered(three, mix.centers, mix.std), my_modes_covered(far, mix.centers, mix.std),
        my_modes_covered(torch.cat([three, far]), mix.centers, mix.std)],
       [mode_stats(s, mix.centers, mix.std).modes_covered for s in (last_B, three, far, torch.cat([three, far]))],
-      "modes covered on four sample sets", hint="Reread the rule: nearest centre, within 3 standard deviations.")
+      "modes covered on four sample sets", hint="Reread the rule: nearest centre, within 3 standard deviations.");
 ### END HIDDEN TESTS
 
 # %% [markdown]

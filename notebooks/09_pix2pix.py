@@ -71,8 +71,8 @@ import gan_utils
 from gan_utils.train.checkpoints import rng_state, set_rng_state
 from gan_utils.data.cityscapes import load_cityscapes
 from gan_utils.data.facades import load_facades
-from gan_utils.teaching import check
-from gan_utils.losses import d_loss_bce, g_loss_pix2pix, l1_loss
+from gan_utils.teaching import check, check_that
+from gan_utils.losses import d_loss_bce, l1_loss
 from gan_utils.metrics.segmentation import fit_segmenter, pixel_accuracy, segment, segmentation_scores
 from gan_utils.models import pix2pix
 from gan_utils.models.pix2pix import UnetGenerator, unet_depth
@@ -270,8 +270,14 @@ print("jittered:", tuple(xj.shape), tuple(yj.shape), "| still one-hot:", bool((x
 # layer $n - i$, concatenated along the channels. A label map and its photo share their whole layout (every edge
 # of the map is an edge in the photo), and without skips all of it has to squeeze through the bottleneck. With
 # `skips=False` the same code builds the plain encoder-decoder we compare against.
+#
+# **Exercise 1 (build).** The layers are built for you: `self.downs[i]` is encoder layer $i$ and `self.ups[i]` the
+# decoder layer that mirrors it (its input is twice as wide wherever a skip arrives). Write `forward`: run the
+# encoder, keeping every layer's output; then run the decoder from the bottleneck up, `ups[n_down - 1]` first and
+# `ups[0]` last, and before each decoder layer except the innermost, concatenate the encoder features of the same
+# resolution along the channels (the skip connections described above), only when `self.skips` is on.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Unet(nn.Module):
     def __init__(self, in_channels, out_channels, n_down, ngf=64, skips=True, n_dropout=3):
         super().__init__()
@@ -292,17 +298,59 @@ class Unet(nn.Module):
                                           nn.BatchNorm2d(ch[i - 1]), *drop))
 
     def forward(self, x):
+        # x: (B, in_channels, H, W); encoder feature i: (B, ch[i], H / 2^(i+1), W / 2^(i+1)); returns (B, out_channels, H, W)
+        ### BEGIN SOLUTION
         feats = []
         for down in self.downs:
             x = down(x)
-            feats.append(x)                                                   # (B, ch[i], H / 2^(i+1), W / 2^(i+1))
+            feats.append(x)
         h = feats[-1]
         for i in reversed(range(self.n_down)):
             if self.skips and i < self.n_down - 1:
-                h = torch.cat([h, feats[i]], 1)                               # the skip connection
+                h = torch.cat([h, feats[i]], 1)
             h = self.ups[i](h)
-        return h                                                              # (B, out_channels, H, W)
+        return h
+        ### END SOLUTION
 
+
+# %% [markdown]
+# The check runs your U-Net on small maps. The last test empties the bottleneck (a hook replaces its output with
+# zeros): with skips the output must still follow the input, without them it cannot.
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+def bottleneck_zeroed(G_, x_):
+    """G_(x_) in eval mode with the innermost encoder output replaced by zeros."""
+    hook = G_.downs[-1].register_forward_hook(lambda mod, inp, out: torch.zeros_like(out))
+    try:
+        with torch.no_grad():
+            return G_.eval()(x_)
+    finally:
+        hook.remove()
+
+rng = torch.get_rng_state()                                                     # restored at the end
+x_chk = torch.randn(2, 5, 32, 32, generator=torch.Generator().manual_seed(0))   # (2, 5, 32, 32)
+torch.manual_seed(0)
+G_chk, G_chk_plain = Unet(5, 3, 5, ngf=8), Unet(5, 3, 5, ngf=8, skips=False)
+with torch.no_grad():
+    y_chk = G_chk.eval()(x_chk)
+check_that(tuple(y_chk.shape) == (2, 3, 32, 32) and tuple(G_chk_plain.eval()(x_chk).shape) == (2, 3, 32, 32),
+           "Unet: output shape, with and without skips", hint="Every encoder step halves the size and every decoder step "
+           "doubles it; go down through all of self.downs, then up through all of self.ups, innermost first.")
+check_that(bool(y_chk.abs().max() <= 1), "Unet: output in [-1, 1]", hint="The outermost decoder layer, ups[0], ends in Tanh.")
+z_skip, z_plain = bottleneck_zeroed(G_chk, x_chk), bottleneck_zeroed(G_chk_plain, x_chk)
+check_that(not torch.allclose(z_skip[0], z_skip[1]) and torch.allclose(z_plain[0], z_plain[1]),
+           "Unet: with an empty bottleneck, only the skips carry the input",
+           hint="Concatenate feats[i] before ups[i] for every i below n_down - 1, and only if self.skips.")
+### BEGIN HIDDEN TESTS
+for skips in (True, False):
+    G_ref = UnetGenerator(5, 3, 5, 8, skips=skips)
+    G_ours = Unet(5, 3, 5, ngf=8, skips=skips)
+    G_ours.load_state_dict(G_ref.state_dict())
+    with torch.no_grad():
+        check(G_ours.eval()(x_chk), G_ref.eval()(x_chk), f"Unet: the library's output with its weights, skips={skips}",
+              hint="Compare your order of encoder outputs and concatenations with the description above.")
+### END HIDDEN TESTS
+torch.set_rng_state(rng)
 
 # %% [markdown]
 # Shape checks at this mode's size: the encoder's feature maps on the way down, and the output.
@@ -348,20 +396,61 @@ print("gan_utils.models.pix2pix.UnetGenerator matches")
 # convolution to one channel. Each output is the logit "this patch of (x, y) is real"; the loss averages them. The
 # last C-layer and the output convolution keep stride 1. $D$ is conditional: it sees the map and the photo
 # stacked, $K + 3$ channels.
+#
+# **Exercise 2 (build).** Write `patch_discriminator(in_channels, ndf, n_layers)` as one `nn.Sequential`: a first
+# C-layer of `ndf` channels without batch norm, then `n_layers` C-layers that double the channels up to at most
+# `8 * ndf`, and an output convolution to one channel. A C-layer here is a 4×4 convolution (padding 1; no bias
+# before batch norm), batch norm and LeakyReLU(0.2); every C-layer has stride 2 except the last of the `n_layers`,
+# which, like the output convolution, has stride 1 (the paragraph above). With `n_layers=3` this is
+# C64-C128-C256-C512 at `ndf=64`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def patch_discriminator(in_channels, ndf=64, n_layers=3):
-    layers, c = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2)], ndf   # C64 without norm
+    # (B, in_channels, H, W) -> (B, 1, h, w): one logit per patch
+    ### BEGIN SOLUTION
+    layers, c = [nn.Conv2d(in_channels, ndf, 4, 2, 1), nn.LeakyReLU(0.2)], ndf
     for n in range(1, n_layers + 1):
         c_out = ndf * min(2 ** n, 8)
-        stride = 2 if n < n_layers else 1                                         # the last C-layer: stride 1
+        stride = 2 if n < n_layers else 1
         layers += [nn.Conv2d(c, c_out, 4, stride, 1, bias=False), nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2)]
         c = c_out
-    return nn.Sequential(*layers, nn.Conv2d(c, 1, 4, 1, 1))                       # one logit per patch
+    return nn.Sequential(*layers, nn.Conv2d(c, 1, 4, 1, 1))
+    ### END SOLUTION
 
 D_inline = patch_discriminator(K + 3, cfg.width).to(device)
 xy = torch.cat([x, b], 1).to(device)                                             # (2, K + 3, H, W)
 print("D sees", tuple(xy.shape), "-> logits", tuple(D_inline(xy).shape))
+
+# %% [markdown]
+# The check: the size of the logit map, and locality: in eval mode, a pixel in the top-left corner must move
+# the top-left verdicts and leave the bottom-right one alone, which lies beyond one patch's reach.
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+rng = torch.get_rng_state()                                                     # restored at the end
+torch.manual_seed(0)
+D_chk = patch_discriminator(7, 8).eval()
+xy_chk = torch.randn(2, 7, 128, 128, generator=torch.Generator().manual_seed(0))   # (2, 7, 128, 128)
+xy_moved = xy_chk.clone()
+xy_moved[:, :, 0, 0] += 10.0
+with torch.no_grad():
+    d, d_moved = D_chk(xy_chk), D_chk(xy_moved)                                      # (2, 1, 14, 14)
+    shapes = [tuple(patch_discriminator(7, 8, n)(xy_chk[:, :, :64, :64]).shape) for n in (1, 2, 3)]
+check_that(tuple(d.shape) == (2, 1, 14, 14) and shapes == [(2, 1, 30, 30), (2, 1, 14, 14), (2, 1, 6, 6)],
+           "patch_discriminator: logit maps at 128 px and, for n_layers 1 to 3, at 64 px",
+           hint="Stride 2 for the first C-layer and all but the last of the n_layers; 4x4 kernels with padding 1.")
+check_that(not torch.equal(d[:, :, 0, 0], d_moved[:, :, 0, 0]) and torch.equal(d[:, :, -1, -1], d_moved[:, :, -1, -1]),
+           "patch_discriminator: each logit sees its own patch only", hint="No layer may mix the whole image: "
+           "convolutions only, and the output convolution keeps the map.")
+### BEGIN HIDDEN TESTS
+for n in (1, 3):
+    D_ref = PatchDiscriminator(7, 8, n_layers=n).eval()
+    D_ours = patch_discriminator(7, 8, n).eval()
+    D_ref.model.load_state_dict(D_ours.state_dict())
+    with torch.no_grad():
+        check(D_ours(xy_chk), D_ref(xy_chk), f"patch_discriminator: the library's logits with its weights, n_layers={n}",
+              hint="Compare the layer order with the description: conv, (batch norm), LeakyReLU; output conv last.")
+### END HIDDEN TESTS
+torch.set_rng_state(rng)
 
 
 # %% [markdown]
@@ -402,7 +491,7 @@ for n_layers in (0, 1, 3, 5):
 # %% [markdown]
 # At 256 px the 70×70 D gives a 30×30 map of overlapping patch verdicts. At this notebook's smaller size the
 # same D sees a larger share of the image per logit, and the 286×286 D would see the whole image (or, at 64 px,
-# not fit at all). The paper found 70×70 best (Table 3); exercise 4 lets you rerun that comparison.
+# not fit at all). The paper found 70×70 best (Table 3); exercise 7 lets you rerun that comparison.
 #
 # The promotion check, with the same weights:
 
@@ -420,20 +509,51 @@ print("gan_utils.nn.PatchDiscriminator matches; receptive_field(D_lib) =", recep
 #
 # $D$: binary cross-entropy on every patch logit, real pairs $(x, y)$ against fake pairs $(x, G(x))$, halved.
 # $G$: the non-saturating $-\log D(x, G(x))$ averaged over patches, plus $\lambda$ times the mean absolute
-# error. Written out, and checked against `gan_utils.losses.g_loss_pix2pix` on a tiny example worked by hand: two
+# error. The check below starts from a tiny example worked by hand: two
 # patch logits of 0 (so $D = 1/2$ and $-\log D = \log 2$), and an output that is off by 0.1 everywhere.
+#
+# **Exercise 3 (build).** Write `g_loss`, $G$'s side of the objective in "The idea": the non-saturating cGAN term
+# $-\log \sigma(D(x, G(x)))$ averaged over every patch logit, the L1 term, the mean absolute difference between
+# output and target, and the total cGAN $+\ \lambda \cdot$ L1. Return all three. Keep the cGAN term finite for any
+# logit, however large. Every training run below calls it.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def g_loss(d_fake, y_fake, y, lambda_L1=100.0):
-    loss_gan = F.softplus(-d_fake).mean()          # -log sigmoid(d_fake), over all patches
+    # d_fake: (B, 1, h, w) patch logits on (x, G(x)); y_fake, y: (B, 3, H, W)
+    # returns (total, cGAN term, L1 term), three scalars
+    ### BEGIN SOLUTION
+    loss_gan = F.softplus(-d_fake).mean()
     loss_l1 = (y_fake - y).abs().mean()
     return loss_gan + lambda_L1 * loss_l1, loss_gan, loss_l1
+    ### END SOLUTION
 
+
+# %% [markdown]
+# The example worked by hand, then more checks:
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 d_fake, y = torch.zeros(1, 1, 1, 2), torch.zeros(1, 3, 2, 2)
 y_fake = y + 0.1
 total, loss_gan, loss_l1 = g_loss(d_fake, y_fake, y)
 print(f"cGAN {loss_gan:.4f} (log 2 = {math.log(2):.4f}), L1 {loss_l1:.4f}, total {total:.4f} (= log 2 + 100 * 0.1)")
-assert all(torch.isclose(p, q) for p, q in zip(g_loss(d_fake, y_fake, y), g_loss_pix2pix(d_fake, y_fake, y)))
+check_that(abs(total.item() - (math.log(2) + 10)) < 1e-4 and abs(loss_gan.item() - math.log(2)) < 1e-6,
+           "g_loss: the example worked by hand", hint="A logit of 0 means D = 1/2; the L1 term is the mean of |0.1|.")
+far = torch.full((1, 1, 2, 2), 200.0)                                           # D very sure, either way
+check_that(bool(torch.isfinite(torch.stack(g_loss(-far, y_fake, y))).all()) and g_loss(far, y, y)[0].item() < 1e-6,
+           "g_loss: finite at logits -200, and 0 when D is sure the perfect output is real",
+           hint="-log sigma(d) overflows if you take the sigmoid first; write it in a form that stays finite.")
+check_that(torch.equal(g_loss(d_fake, y_fake, y, 0.0)[0], loss_gan), "g_loss: lambda_L1 = 0 leaves the cGAN term alone")
+### BEGIN HIDDEN TESTS
+from gan_utils.losses import g_loss_pix2pix
+
+g_ex = torch.Generator().manual_seed(0)
+d_f, y_f = torch.randn(2, 1, 6, 6, generator=g_ex), torch.rand(2, 3, 8, 8, generator=g_ex)
+y_t = torch.rand(2, 3, 8, 8, generator=g_ex)
+for lam in (100.0, 0.0, 7.0):
+    assert all(torch.isclose(p, q) for p, q in zip(g_loss(d_f, y_f, y_t, lam), g_loss_pix2pix(d_f, y_f, y_t, lam)))
+check(torch.stack(g_loss(d_f, y_f, y_t, 10.0)), torch.stack(g_loss_pix2pix(d_f, y_f, y_t, 10.0)), "g_loss: fixed inputs",
+      hint="Average the cGAN term over every patch of every image, and the L1 term over every pixel and channel.")
+### END HIDDEN TESTS
 print("D's loss on the same logits, halved:", f"{0.5 * d_loss_bce(d_fake, d_fake):.4f}", "(= log 2)")
 
 
@@ -467,7 +587,7 @@ def make_pix2pix(name, lambda_L1=100.0, gan=True, skips=True, seed=cfg.seed):
             return {"L1": loss_l1.item()}
         loss_D = 0.5 * d_loss_bce(D_(torch.cat([x, y], 1)), D_(torch.cat([x, y_fake.detach()], 1)))
         opts["D"].zero_grad(); loss_D.backward(); opts["D"].step()
-        loss_G, loss_gan, loss_l1 = g_loss_pix2pix(D_(torch.cat([x, y_fake], 1)), y_fake, y, lambda_L1)
+        loss_G, loss_gan, loss_l1 = g_loss(D_(torch.cat([x, y_fake], 1)), y_fake, y, lambda_L1)
         opts["G"].zero_grad(); loss_G.backward(); opts["G"].step()
         return {"loss_D": loss_D.item(), "loss_G_cGAN": loss_gan.item(), "L1": loss_l1.item()}
 
@@ -754,35 +874,17 @@ compare(len(test) - 1)  # static fallback: the last held-out pair
 #
 # ## Exercises
 #
-# **Exercise 1.** Write pix2pix's generator loss from the two formulas above: the non-saturating cGAN term on
-# $D$'s patch logits (average over every patch) plus `lambda_L1` times the mean absolute error. Return the total
-# only. Without `g_loss_pix2pix`, please.
-
-# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def my_g_loss(d_fake, y_fake, y, lambda_L1=100.0):
-    # returns a scalar tensor
-    ### BEGIN SOLUTION
-    return F.softplus(-d_fake).mean() + lambda_L1 * (y_fake - y).abs().mean()
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-g = torch.Generator().manual_seed(0)
-d_f, y_f, y_t = torch.randn(2, 1, 6, 6, generator=g), torch.rand(2, 3, 8, 8, generator=g), torch.rand(2, 3, 8, 8, generator=g)
-got = [my_g_loss(d_f, y_f, y_t, lam) for lam in (100.0, 0.0)]
-check(None if got[0] is None else [float(v) for v in got], [float(g_loss_pix2pix(d_f, y_f, y_t, lam)[0]) for lam in (100.0, 0.0)],
-      "pix2pix G loss", hint="-log sigmoid(d) is F.softplus(-d); take .mean() over all patches, and add lambda_L1 * mean |y_fake - y|.");
-
-
-# %% [markdown]
-# **Exercise 2.** The size of $D$'s logit map. A convolution with kernel $k$, stride $s$ and padding $p$ maps a
+# Exercises 1 to 3 (build) are in the notebook above, where the U-Net, the PatchGAN and the loss are taught; the
+# rest are here.
+#
+# **Exercise 4.** The size of $D$'s logit map. A convolution with kernel $k$, stride $s$ and padding $p$ maps a
 # side of $n$ pixels to $\lfloor (n + 2p - k) / s \rfloor + 1$. Write a function that applies a list of
-# `(kernel, stride, padding)` layers to a side `n`. The check compares it with `patch_output_size` for the 70×70
-# D at several sizes; 256 px must give the paper's 30×30 patches.
+# `(kernel, stride, padding)` layers to a side `n`. The check runs it on the 70×70 D's layers at several sizes;
+# 256 px must give the paper's 30×30 patches.
 
-# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def logit_map_side(n, layers):
-    # returns an int
+    # layers: [(kernel, stride, padding), ...] in order; returns an int
     ### BEGIN SOLUTION
     for k, s, p in layers:
         n = (n + 2 * p - k) // s + 1
@@ -790,46 +892,117 @@ def logit_map_side(n, layers):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.teaching import check_function
-
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 D70 = PatchDiscriminator(6, 64, n_layers=3)
 layers70 = [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in D70.modules() if isinstance(m, nn.Conv2d)]
+side_256 = logit_map_side(256, layers70)
+check_that(None if side_256 is None else side_256 == 30, "logit map side: 30 patches per side at 256 px",
+           hint="Apply the formula above to n once per layer, in order, each time to the previous layer's output.")
+check_that(logit_map_side(9, [(3, 1, 1)]) == 9 and logit_map_side(9, [(3, 2, 0)]) == 4,
+           "logit map side: one layer", hint="Floor division, then + 1.")
+### BEGIN HIDDEN TESTS
+from gan_utils.teaching import check_function
+
 check_function(logit_map_side, lambda n, layers: patch_output_size(D70, (n, n))[0],  # the real D's map, measured
                [(n, layers70) for n in (256, 128, 64, 100)], "logit map side",
-               hint="Loop over the layers and apply the formula above to n once per layer, in order.");
-
+               hint="Loop over the layers and apply the formula above to n once per layer, in order.")
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 3.** Per-pixel accuracy, the first column of the table: the share of pixels whose predicted class
+# **Exercise 5.** Per-pixel accuracy, the first column of the table: the share of pixels whose predicted class
 # equals the target's, **not counting** pixels whose target is `ignore_index` (void).
 
-# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_pixel_accuracy(pred, target, ignore_index):
-    # returns a float
+    # pred, target: (N, H, W) class ids; returns a float
     ### BEGIN SOLUTION
     keep = target != ignore_index
     return (pred[keep] == target[keep]).float().mean().item()
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(1)
 p_ids, t_ids = torch.randint(0, 4, (3, 16, 16), generator=g), torch.randint(0, 4, (3, 16, 16), generator=g)
+wrong = (t_ids + 1) % 4                                 # every pixel wrong ...
+wrong[t_ids == 0] = 0                                   # ... except the void ones, which do not count
+acc_right, acc_wrong = my_pixel_accuracy(t_ids, t_ids, 0), my_pixel_accuracy(wrong, t_ids, 0)
+check_that(None if acc_right is None else abs(acc_right - 1) < 1e-6, "pixel accuracy: 1 for a perfect prediction")
+check_that(None if acc_wrong is None else abs(acc_wrong) < 1e-6, "pixel accuracy: void pixels are not scored",
+           hint="Leave out the pixels whose target is ignore_index before counting, from the numerator and the denominator.")
+### BEGIN HIDDEN TESTS
 p_ids[0] = t_ids[0]                                   # one image predicted perfectly
 check(my_pixel_accuracy(p_ids, t_ids, 0), pixel_accuracy(p_ids, t_ids, 4, ignore_index=0), "pixel accuracy",
-      hint="Keep the pixels where target != ignore_index, then take the mean of (pred == target) over those.");
+      hint="Keep the pixels whose target is not void, then the share of them predicted right.")
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 4 (open).** The paper's Table 3 compares the PatchGAN's size. Add an `n_layers` argument to
+# **Exercise 6 (extend).** The paper's smallest $D$ is the 1×1 **PixelGAN**, which judges every pixel on its own:
+# it can check colours, not structure. Write `pixel_discriminator(in_channels, ndf)` as one `nn.Sequential`, the
+# PatchGAN of Exercise 2 with every kernel 1×1 and stride 1 and only two hidden layers: a 1×1 convolution to `ndf`
+# channels and LeakyReLU(0.2) (no norm), a 1×1 convolution to `2 * ndf` channels (no bias), batch norm and
+# LeakyReLU(0.2), and a 1×1 convolution to one logit.
+
+# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def pixel_discriminator(in_channels, ndf=64):
+    # (B, in_channels, H, W) -> (B, 1, H, W): one logit per pixel
+    ### BEGIN SOLUTION
+    return nn.Sequential(nn.Conv2d(in_channels, ndf, 1), nn.LeakyReLU(0.2),
+                         nn.Conv2d(ndf, 2 * ndf, 1, bias=False), nn.BatchNorm2d(2 * ndf), nn.LeakyReLU(0.2),
+                         nn.Conv2d(2 * ndf, 1, 1))
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+torch.manual_seed(0)
+D_px = pixel_discriminator(7, 8).eval()
+xy_px = torch.randn(2, 7, 16, 16, generator=torch.Generator().manual_seed(3))    # (2, 7, 16, 16)
+xy_px_moved = xy_px.clone()
+xy_px_moved[:, :, 3, 5] += 10.0
+with torch.no_grad():
+    changed = (D_px(xy_px) != D_px(xy_px_moved))[:, 0]                           # (2, 16, 16)
+check_that(tuple(D_px(xy_px).shape) == (2, 1, 16, 16), "pixel_discriminator: one logit per pixel",
+           hint="1x1 kernels with stride 1 keep the size.")
+check_that(bool(changed[:, 3, 5].all()) and int(changed.sum()) == 2 and receptive_field(D_px) == 1,
+           "pixel_discriminator: a pixel moves only its own verdict (receptive field 1)")
+### BEGIN HIDDEN TESTS
+D_ref = PatchDiscriminator(7, 8, n_layers=0).eval()
+D_ref.model.load_state_dict(D_px.state_dict())
+with torch.no_grad():
+    check(D_px(xy_px), D_ref(xy_px), "pixel_discriminator: the library's PixelGAN with its weights",
+          hint="conv, LeakyReLU; conv, batch norm, LeakyReLU; conv to one channel.")
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 7 (open).** The paper's Table 3 compares the PatchGAN's size. Add an `n_layers` argument to
 # `make_pix2pix`, and train the 1×1 PixelGAN (`n_layers=0`) and the 16×16 D (`n_layers=1`) against the 70×70 one
 # at 64 px (`size=64` in SIZES, which also makes each run several times faster). Score them with the segmenter. Which
 # looks sharper, and does the score agree?
-#
-# **Exercise 5 (open).** Run `G_full` in eval mode (`G_full.eval()`: dropout off, running batch-norm statistics)
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex7_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer states a prediction, trains the three $D$s with everything else equal (same
+# seeds, steps, data; 2 seeds at least) and reports the table's columns for each, with the seed spread. Reference
+# points from this notebook: the 70×70 run (L1 + cGAN) reaches class IoU 0.48 in both seeds, level with the real
+# photos' 0.46; cGAN only 0.39; no skips 0.12-0.21. Expected, as in the paper's Table 3: the PixelGAN adds colour
+# but little sharpness (close to L1 only), the 16×16 D sharpens with tiling artefacts, and the segmentation score
+# may not separate them when it already sits at the ceiling. Full marks need figures beside the numbers and a word
+# on whether the differences exceed the seed spread.
+
+# %% [markdown]
+# **Exercise 8 (open).** Run `G_full` in eval mode (`G_full.eval()`: dropout off, running batch-norm statistics)
 # instead of the paper's test mode, and compare the scores. Then try the other direction, photo → label map
 # (`pairs.photo_to_label()`), which the paper also trains: there L1 alone does well. Why?
-#
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex8_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer reports the table's columns for both modes on the same held-out maps and
+# seeds (this notebook's test mode gives L1 + cGAN class IoU 0.48 in both seeds), and relates the difference to
+# the dropout spread printed above (several times smaller than the error): eval mode removes that spread and
+# swaps the test batch's statistics for running ones learned on 21 pairs. Photo → labels: the label map is
+# (almost) fixed by the photo, so the plausible outputs agree and their per-pixel median is the answer itself;
+# L1 has nothing to blur, and the cGAN term has little to add (in the paper L1 alone even scores best there).
+# 2 points for measured scores in both modes, 3 for the explanation.
+
+# %% [markdown]
 # ## References
 #
 # * P. Isola, J.-Y. Zhu, T. Zhou, A. A. Efros. *Image-to-Image Translation with Conditional Adversarial

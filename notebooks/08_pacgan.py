@@ -947,7 +947,7 @@ def my_reverse_kl(counts):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 kl_even, kl_one = my_reverse_kl(torch.tensor([40, 40, 40, 40])), my_reverse_kl(torch.tensor([0, 0, 90, 0, 0]))
 check_that(None if kl_even is None else abs(kl_even) < 1e-6, "reverse KL: 0 for an even spread",
            hint="q_k = 1/K everywhere gives log(K q_k) = 0.")
@@ -973,7 +973,7 @@ def my_high_quality(samples, centers, std):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 on_modes = ring.centers.repeat(3, 1) + 2 * ring.std                                # (24, 2), inside 3σ of a mode
 hq_on, hq_off = my_high_quality(on_modes, ring.centers, ring.std), my_high_quality(on_modes * 3, ring.centers, ring.std)
 check_that(None if hq_on is None else abs(hq_on - 1) < 1e-6, "high quality: 1 when every sample is near a mode",
@@ -1003,7 +1003,7 @@ def pack_width(x, m):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 x_ex = torch.randn(6, 3, 4, 5, generator=torch.Generator().manual_seed(2))        # (6, 3, 4, 5)
 strip = pack_width(x_ex, 3)
 check_that(None if strip is None else tuple(strip.shape) == (2, 3, 4, 15), "pack_width: shape",

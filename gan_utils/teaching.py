@@ -13,8 +13,11 @@ rounded to `decimals` places, so the check compares without showing it.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import inspect
 import os
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -173,9 +176,29 @@ def check_that(condition: Any, name: str, hint: str = "") -> bool:
     return verdict(ok, "the property does not hold", name, hint)
 
 
-def answered(*values: Any) -> bool:
-    """False if any of the values is None (a learner's answer not written yet)."""
-    return all(v is not None for v in values)
+def _sources(obj: Any) -> list[str]:
+    """The source of a function, or of every method of a class (a class defined in a notebook has no file)."""
+    if isinstance(obj, type):
+        return [src for member in vars(obj).values() if inspect.isfunction(member) for src in _sources(member)]
+    try:
+        return [textwrap.dedent(inspect.getsource(obj))]
+    except (OSError, TypeError):
+        return []
+
+
+def written_here(obj: Any, *names: str) -> bool:
+    """Whether a learner's function or class is written out rather than handed to the course's own version.
+
+    False if its source uses any of `names` (a module, say `losses`, or a function such as `d_hinge_loss`) as a
+    name or an attribute. For the hidden tests of a build exercise whose answer the library already holds."""
+    used = set()
+    for src in _sources(obj):
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Name):
+                used.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                used.add(node.attr)
+    return not used & set(names)
 
 
 def check(got: Any, expected: Any, name: str, hint: str = "", atol: float = 1e-4) -> bool:

@@ -144,8 +144,8 @@ assert torch.equal(one_hot(y), conditioning.one_hot(y, 10))     # the version ga
 # **Exercise 1 (build).** Condition the generator on $y$ as the diagram in The idea draws it: the MLP's first
 # layer sees $z$ and the one-hot code of $y$ side by side ($z$ first, then the code). Set the width of that input,
 # and write `forward`, which returns one image of shape `img_shape` per row of $z$. Use `one_hot` from the cell
-# above. The check compares your class, with the same weights, with `gan_utils.models.cgan`'s (the version later
-# notebooks import); the rest of this notebook trains your generator.
+# above. The hidden part of the check compares your class, with the same weights, with the course's reference on
+# fixed inputs; the rest of this notebook trains your generator.
 
 # %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ConditionalGenerator(nn.Module):
@@ -210,7 +210,7 @@ print("G(z|y):", tuple(x_fake.shape))
 #
 # **Exercise 2 (build).** Condition the discriminator the same way: set the width of its first layer's input (the
 # flattened image first, then the code), and write `forward`, which returns one logit per pair, shape $(B,)$. The
-# check compares it with `gan_utils.models.cgan`'s.
+# hidden part of the check compares it with the course's reference, as for $G$.
 
 # %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ConditionalDiscriminator(nn.Module):

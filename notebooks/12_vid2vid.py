@@ -314,8 +314,8 @@ def warp_inline(x, flow):
 
 # %% [markdown]
 # The check warps a small ramp image one pixel to the right (printed), then tests a zero flow, whole-pixel shifts
-# along each axis, a half-pixel shift and a flow that points out of the frame. The hidden tests compare with
-# `gan_utils.nn.warp.warp` on random flows.
+# along each axis, a half-pixel shift and a flow that points out of the frame. The hidden tests compare with the
+# course's reference on random flows.
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 x_demo = torch.arange(20.0).view(1, 1, 4, 5)
@@ -395,7 +395,7 @@ def foreground_inline(frame, foreground, fg_mask):
 # %% [markdown]
 # The check prints the hand-made case (the pixel should go from the warped value to the hallucinated one as the mask
 # rises), then tests the ends of the mask and the foreground replacement. The hidden tests compare with the
-# library's `combine` and `foreground_composite`.
+# course's reference on fixed inputs.
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 m = torch.tensor([0.0, 0.25, 0.5, 1.0]).view(1, 1, 1, 4)
@@ -539,8 +539,8 @@ def mask_loss_inline(mask, conf):
 
 # %% [markdown]
 # The check prints the hand case (compare with the values in brackets), then tests a perfect flow, an untrusted
-# frame and the direction of the mask term. The hidden tests compare with the library's `flow_loss`, `warp_loss`
-# and `mask_loss` on real frames.
+# frame and the direction of the mask term. The hidden tests compare with the course's reference losses on real
+# frames.
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 conf_demo = torch.tensor([1.0, 0.0, 0.0, 0.0]).view(1, 1, 2, 2)

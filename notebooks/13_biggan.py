@@ -290,7 +290,7 @@ def L_G(d_fake):
 
 # %% [markdown]
 # The check: the hand example above, scores far beyond the margins (where $D$'s loss must stop changing), and the
-# direction of each loss. The hidden tests compare with `bg.d_hinge_loss` and `bg.g_hinge_loss`.
+# direction of each loss. The hidden tests compare with the course's reference.
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 d_real_ex, d_fake_ex = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
@@ -332,7 +332,7 @@ def R_beta(W, beta=1e-4):
 
 # %% [markdown]
 # The check: the hand example, an orthogonal matrix (no penalty), the freedom of the row norms that the prose
-# promises, and a conv weight. The hidden tests compare with `bg.ortho_reg` on single layers.
+# promises, and a conv weight. The hidden tests compare with the course's reference on single layers.
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 W_ex = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
@@ -401,7 +401,7 @@ def ema_update(G_ema, G, decay):
 
 # %% [markdown]
 # The check runs your update on two small networks with a batch norm: $d = 1$ must leave the average alone,
-# $d = 0$ must copy $G$, and $d = 0.5$ must land halfway. The hidden tests compare with `bg.ema_update`.
+# $d = 0$ must copy $G$, and $d = 0.5$ must land halfway. The hidden tests compare with the course's reference.
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 def ema_pair(seed):

@@ -74,3 +74,22 @@ def test_check_that_verdicts(capsys: pytest.CaptureFixture[str], monkeypatch: py
         check_that(False, "shape")
     with pytest.raises(NotImplementedError):
         check_that(None, "shape")
+
+
+def test_written_here_spots_a_call_to_the_library() -> None:
+    from gan_utils import losses
+    from gan_utils.teaching import written_here
+
+    def own(d_real, d_fake):
+        return torch.nn.functional.softplus(-d_real).mean() + torch.nn.functional.softplus(d_fake).mean()
+
+    def borrowed(d_real, d_fake):
+        return losses.d_loss_bce(d_real, d_fake)
+
+    class Block(torch.nn.Module):
+        def forward(self, x):
+            return losses.g_loss_nonsaturating(x)
+
+    assert written_here(own, "losses", "d_loss_bce") and not written_here(borrowed, "losses")
+    assert not written_here(Block, "g_loss_nonsaturating") and written_here(Block, "d_loss_bce")
+    assert written_here(len, "losses")  # no source to read: nothing to hold against it

@@ -223,7 +223,7 @@ def boundary(inst):
 # %% [markdown]
 # The check reads the training maps (their boundary keys are drawn below), then tests your function on small maps
 # whose boundaries you can draw by hand: a map of one instance, two instances side by side, and one odd pixel.
-# The hidden tests compare with `gan_utils.models.pix2pixhd.instance_boundary` on every training map.
+# The hidden tests compare with the course's reference on every training map.
 
 # %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 a, y, inst = train.to_float()                                 # ids (N, 1, H, W), photos, instance ids
@@ -449,8 +449,8 @@ def fm_loss(feats_fake, feats_real, lambda_feat=10.0):
 
 # %% [markdown]
 # The check: the hand case (50), logits that must not count, a second scale that halves each scale's weight, and
-# no gradient into the real features. The hidden tests compare with the library's `gan_feat_loss`, on the
-# three-scale $D$'s features above too.
+# no gradient into the real features. The hidden tests compare with the course's reference, on the three-scale
+# $D$'s features above too.
 
 # %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 fake = [[torch.full((1, 1, 2, 2), 1.0), torch.full((1, 1, 1, 1), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
@@ -497,7 +497,7 @@ print("VGG loss:", "on" if vgg is not None else f"off ({'no weights' if cfg.use_
 # all training instances are clustered per class, and a cluster centre is picked for each object: a style.
 #
 # **Exercise 3 (build).** Write the instance-wise average pooling described above, one image and one instance at a
-# time (the library's `instance_pool` does all at once with `index_add`): for every image of the batch and every
+# time (the course's library pools all instances at once, with `index_add`): for every image of the batch and every
 # instance id in it, every pixel of that instance gets the mean of the features over that instance's pixels, in
 # each channel separately. Below, the encoder's output is checked against your pooling.
 
@@ -517,7 +517,7 @@ def pool_per_instance(feat, inst):
 # %% [markdown]
 # The check: a hand case (two instances, whose means you can compute), then properties that any correct pooling
 # has: it keeps the shape, it is constant within each instance, it keeps each instance's sum, and pooling twice
-# changes nothing. The hidden tests compare with `instance_pool` on a real batch.
+# changes nothing. The hidden tests compare with the course's reference on a real batch.
 
 # %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 f_hand = torch.tensor([[1.0, 3.0, 10.0], [2.0, 6.0, 20.0]]).view(1, 1, 2, 3)

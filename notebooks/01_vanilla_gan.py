@@ -70,7 +70,7 @@ from torch import nn
 import gan_utils
 from gan_utils.data.mnist import load_mnist
 from gan_utils.data.synthetic import ring8
-from gan_utils.teaching import check, check_that
+from gan_utils.teaching import check, check_that, written_here
 from gan_utils.metrics.mixtures import mode_stats
 from gan_utils.train.trainer import Trainer
 from gan_utils.display.viz import plot_losses, plot_snapshots, scatter_2d, show_grid
@@ -311,6 +311,9 @@ check(d_loss(a_real, a_fake), -math.log(0.8) - math.log(0.7), "L_D at D(x) = 0.8
 check([g_loss_saturating(a_fake).item(), g_loss_nonsaturating(a_fake).item()], [math.log(0.7), -math.log(0.3)],
       "L_G, both forms")
 x_many = torch.linspace(-200, 200, 9).reshape(9, 1)
+check_that(all(written_here(fn, "losses", "d_loss_bce")
+               for fn in (d_loss, g_loss_saturating, g_loss_nonsaturating)), "written here, not borrowed",
+           hint="Write the three losses yourself, from the identities above.")
 assert torch.allclose(d_loss(a_real, a_fake), losses.d_loss_bce(a_real, a_fake))
 assert torch.allclose(g_loss_nonsaturating(x_many), losses.g_loss_nonsaturating(x_many))
 assert torch.allclose(g_loss_saturating(x_many), losses.g_loss_saturating(x_many))
@@ -386,7 +389,7 @@ def train_generator(D, G, opt_G, z):
 # promoted to `gan_utils.train.trainer`; the hidden part of the check compares with it from the same weights and
 # the same batch.
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 def one_step(step_fn, *args):
     torch.manual_seed(1)
     G_, D_ = Generator().to(device), Discriminator().to(device)
@@ -407,6 +410,9 @@ check_that(only_D and only_G, "each step moves its own player only",
            hint="Which optimiser steps, and which network's output needs a graph? Reread Algorithm 1.");
 ### BEGIN HIDDEN TESTS
 from gan_utils.train import trainer as library
+
+check_that(written_here(train_discriminator, "library", "trainer") and written_here(train_generator, "library",
+           "trainer"), "written here, not borrowed", hint="Write both steps yourself.")
 
 # equal up to float rounding (the library computes the same loss with BCE-with-logits)
 assert math.isclose(loss_D, one_step(library.train_discriminator, x_real[:8], z8)[0], rel_tol=1e-5)

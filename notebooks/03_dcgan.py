@@ -37,7 +37,8 @@
 # * latent-space **interpolation**: walking in $z$ gives smooth changes in the image.
 #
 # **What changes from notebook 01:** only the two networks. The losses, the training step and the `Trainer` are
-# notebook 01's, imported.
+# notebook 01's, imported. You build the convolutional blocks, the generator and the initialisation yourself
+# (Exercises 1 to 3); every run below trains your code.
 
 # %% [markdown]
 # ## Setup
@@ -69,7 +70,7 @@ import gan_utils
 from gan_utils.train.checkpoints import has_checkpoint, load_module
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
-from gan_utils.teaching import check
+from gan_utils.teaching import check, check_that
 from gan_utils.train.history import History
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.diversity import mean_pairwise_ms_ssim
@@ -155,34 +156,72 @@ show_grid(horses.to_float(torch.arange(48)), nrow=12, ax=ax2, title=f"only '{one
 # One block per network. Each is a (transposed) convolution with kernel 4 and stride 2, which doubles or halves the
 # resolution, followed by optional batch norm and the activation the rules ask for. The convolution has no bias
 # when batch norm follows, since BN's own shift makes it redundant.
+#
+# **Exercise 1 (build).** Write both blocks, each as a **list** of layers (the networks below add blocks up with
+# `+`): kernel 4, stride 2 and padding 1, so that `g_block` doubles and `d_block` halves height and width (rules 1
+# and 2); batch norm only when `use_bn`, with no convolution bias then (rule 3); then the activation that rules 5
+# and 6 give each network.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def g_block(c_in, c_out, use_bn=True):
-    # rule 2: a stride-2 transposed conv doubles height and width; rules 3 and 5: BN, then ReLU
+    # (B, c_in, n, n) -> (B, c_out, 2n, 2n): a list of layers
+    ### BEGIN SOLUTION
     layers = [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1, bias=not use_bn)]
     return layers + ([nn.BatchNorm2d(c_out)] if use_bn else []) + [nn.ReLU()]
+    ### END SOLUTION
 
 def d_block(c_in, c_out, use_bn=True):
-    # rule 1: a stride-2 conv halves height and width (no pooling); rules 3 and 6: BN, then LeakyReLU(0.2)
+    # (B, c_in, n, n) -> (B, c_out, n/2, n/2): a list of layers
+    ### BEGIN SOLUTION
     layers = [nn.Conv2d(c_in, c_out, 4, stride=2, padding=1, bias=not use_bn)]
     return layers + ([nn.BatchNorm2d(c_out)] if use_bn else []) + [nn.LeakyReLU(0.2)]
+    ### END SOLUTION
 
-x = torch.randn(2, 64, 7, 7)
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+x = torch.randn(2, 64, 8, 8)  # (2, 64, 8, 8)
 print("g_block:", tuple(nn.Sequential(*g_block(64, 32))(x).shape), " d_block:", tuple(nn.Sequential(*d_block(64, 32))(x).shape))
+check_that(nn.Sequential(*g_block(64, 32))(x).shape == (2, 32, 16, 16) and
+           nn.Sequential(*d_block(64, 32))(x).shape == (2, 32, 4, 4), "g_block doubles, d_block halves the size",
+           hint="Reread rules 1 and 2, and work out which padding makes kernel 4 with stride 2 exact.")
+check_that(all(block(64, 32)[0].bias is None and block(64, 32, use_bn=False)[0].bias is not None
+               and len(block(64, 32)) == 3 and len(block(64, 32, use_bn=False)) == 2 for block in (g_block, d_block)),
+           "batch norm only when use_bn, and then no conv bias", hint="Reread the paragraph above the exercise.")
+check_that(isinstance(g_block(4, 2)[-1], nn.ReLU) and isinstance(d_block(4, 2)[-1], nn.LeakyReLU)
+           and d_block(4, 2)[-1].negative_slope == 0.2, "the activations of rules 5 and 6", hint="Reread the table.");
+### BEGIN HIDDEN TESTS
+def reference_block(conv, act, c_in, c_out, use_bn):
+    return nn.Sequential(conv(c_in, c_out, 4, 2, 1, bias=not use_bn), *([nn.BatchNorm2d(c_out)] if use_bn else []), act)
 
+x_ex = torch.randn(2, 6, 8, 8)  # (2, 6, 8, 8)
+for use_bn in (True, False):
+    for block, conv, act in ((g_block, nn.ConvTranspose2d, nn.ReLU()), (d_block, nn.Conv2d, nn.LeakyReLU(0.2))):
+        mine, ref = nn.Sequential(*block(6, 3, use_bn)), reference_block(conv, act, 6, 3, use_bn)
+        ref.load_state_dict(mine.state_dict())
+        check(mine(x_ex), ref(x_ex), f"{block.__name__}(use_bn={use_bn}) on a fixed input",
+              hint="Kernel 4, stride 2, padding 1; then batch norm if use_bn; then the activation.")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # **The generator.** $z$ is projected by the one allowed matrix multiply into a small stack of feature maps
 # ($128 \times 7 \times 7$ for 28 px, $256\times4\times4$ for 32 px), then each `g_block` doubles the size. The last
 # transposed conv has **no batch norm** (rule 3) and a **Tanh** (rule 5).
+#
+# **Exercise 2 (build).** Write the generator of the diagram in The idea. `self.project` is the projection: the one
+# linear layer (no bias, since batch norm follows), reshaped to `width` maps of `base` × `base`, then batch norm
+# and ReLU. `self.body` holds `stages - 1` of your `g_block`s, each halving the channels, then a last transposed
+# convolution (same kernel, stride and padding) to `channels` maps, with a bias, and the Tanh. The check compares
+# your network, with the same weights, with `gan_utils.models.dcgan`'s (which later notebooks import).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Generator(nn.Module):
     def __init__(self, z_dim=100, channels=1, img_size=28, ngf=64):
         super().__init__()
         self.z_dim = z_dim
         base, stages = (7, 2) if img_size == 28 else (4, 3)       # 7->14->28 or 4->8->16->32
-        width = ngf * 2 ** (stages - 1)
+        width = ngf * 2 ** (stages - 1)                            # channels of the projection
+        # self.project: (B, z_dim) -> (B, width, base, base); self.body: -> (B, channels, img_size, img_size)
+        ### BEGIN SOLUTION
         self.project = nn.Sequential(nn.Linear(z_dim, width * base * base, bias=False),  # rule 4: the only Linear
                                      nn.Unflatten(1, (width, base, base)), nn.BatchNorm2d(width), nn.ReLU())
         layers = []
@@ -191,10 +230,37 @@ class Generator(nn.Module):
             width //= 2
         layers += [nn.ConvTranspose2d(width, channels, 4, 2, 1), nn.Tanh()]  # rule 3: no BN on the output
         self.body = nn.Sequential(*layers)
+        ### END SOLUTION
 
     def forward(self, z):
+        # z: (B, z_dim) -> (B, channels, img_size, img_size)
+        ### BEGIN SOLUTION
         return self.body(self.project(z))
+        ### END SOLUTION
 
+
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+torch.manual_seed(0)
+z_ex = torch.randn(4, 100, device=device)  # (4, 100)
+G28, G32 = Generator(ngf=8).to(device).eval(), Generator(channels=3, img_size=32, ngf=8).to(device).eval()
+x28, x32 = G28(z_ex), G32(z_ex)
+check_that(x28.shape == (4, 1, 28, 28) and x32.shape == (4, 3, 32, 32), "28 px grey and 32 px colour images",
+           hint="Count the doublings from base to img_size: the body needs one transposed conv for each.")
+check_that(x32.abs().max() <= 1 and not torch.allclose(x32[0], x32[1]), "images in [-1, 1] that depend on z",
+           hint="Rule 5: Tanh on the output.")
+check_that(sum(isinstance(m, nn.Linear) for m in G32.modules()) == 1 and isinstance(G32.body[-2], nn.ConvTranspose2d)
+           and sum(isinstance(m, nn.BatchNorm2d) for m in G32.modules()) == 3, "rules 3 and 4 hold",
+           hint="One Linear (the projection); batch norm after it and in every g_block, not on the output.");
+### BEGIN HIDDEN TESTS
+from gan_utils.models import dcgan
+
+for mine, size, ch in ((G28, 28, 1), (G32, 32, 3)):
+    G_lib = dcgan.DCGANGenerator(channels=ch, img_size=size, ngf=8).to(device).eval()
+    G_lib.load_state_dict(mine.state_dict())
+    check(mine(z_ex), G_lib(z_ex), f"G at {size} px, same weights as gan_utils'",
+          hint="Compare your layers, in order, with the description above the exercise.")
+    assert torch.allclose(G_lib(z_ex), mine(z_ex), atol=1e-6)
+### END HIDDEN TESTS
 
 # %%
 G = Generator().to(device)
@@ -241,9 +307,15 @@ for size, ch, ngf, ndf in [(28, 1, cfg.mnist_ngf, cfg.mnist_ndf), (32, 3, cfg.wi
 # %% [markdown]
 # **Initialisation.** Every convolution and linear weight from $\mathcal N(0, 0.02)$, batch-norm gains from
 # $\mathcal N(1, 0.02)$, biases 0. Applied with `model.apply`, which visits every submodule.
+#
+# **Exercise 3 (build).** Write `weights_init(m)` for one module `m`: the (transposed) convolutions and linear
+# layers, and the 2-D batch norms, get the initialisation just described; other modules are left alone. Every
+# network of this notebook is initialised with your function.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def weights_init(m):
+    # m: one module; changes its parameters in place, returns nothing
+    ### BEGIN SOLUTION
     if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
         nn.init.normal_(m.weight, 0.0, 0.02)
         if m.bias is not None:
@@ -251,9 +323,33 @@ def weights_init(m):
     elif isinstance(m, nn.BatchNorm2d):
         nn.init.normal_(m.weight, 1.0, 0.02)
         nn.init.zeros_(m.bias)
+    ### END SOLUTION
 
-G.apply(weights_init); D.apply(weights_init)
-print(f"conv weight std: {D.body[0].weight.std():.4f}  BN gain mean: {G.project[2].weight.mean():.3f}")
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+import copy
+
+torch.manual_seed(0)
+net = nn.Sequential(nn.Conv2d(3, 64, 4), nn.BatchNorm2d(64), nn.ConvTranspose2d(64, 32, 4), nn.ReLU(),
+                    nn.Linear(32, 200))  # PyTorch's default initialisation
+net_default = copy.deepcopy(net)
+net.apply(weights_init)
+conv, bn, convT, _, lin = net
+print(f"conv weight std: {conv.weight.std():.4f}  BN gain mean: {bn.weight.mean():.3f}")
+check_that(all(abs(m.weight.std().item() - 0.02) < 0.002 and abs(m.weight.mean().item()) < 0.002
+               for m in (conv, convT, lin)), "conv and linear weights ~ N(0, 0.02)", hint="Reread the paragraph.")
+check_that(abs(bn.weight.mean().item() - 1) < 0.01 and 0.01 < bn.weight.std().item() < 0.03,
+           "batch-norm gains ~ N(1, 0.02)", hint="The gain is the batch norm's weight.")
+check_that(all((m.bias == 0).all() for m in (conv, bn, convT, lin)), "every bias is 0", hint="Reread the paragraph.");
+### BEGIN HIDDEN TESTS
+from gan_utils.nn.init import weights_init as weights_init_lib
+
+mine, ref = copy.deepcopy(net_default), copy.deepcopy(net_default)
+torch.manual_seed(1); mine.apply(weights_init)
+torch.manual_seed(1); ref.apply(weights_init_lib)
+check(torch.cat([p.flatten() for p in mine.parameters()]), torch.cat([p.flatten() for p in ref.parameters()]),
+      "the initialised parameters, from a fixed seed", hint="Weights N(0, 0.02), gains N(1, 0.02), biases 0.");
+### END HIDDEN TESTS
 
 # %% [markdown]
 # The rules, checked on the modules themselves rather than trusted:
@@ -757,59 +853,86 @@ walk(t=0.5)  # static fallback
 #
 # **Against the paper.** The paper's headline numbers are representation-learning results that need ImageNet-scale
 # training (82.8% on CIFAR-10 from $D$'s features with an L2-SVM; 22.48% SVHN error with 1,000 labels). They are
-# out of reach on a CPU; exercise 3 sketches the CIFAR-10 one at small scale.
+# out of reach on a CPU; Exercise 6 sketches the CIFAR-10 one at small scale.
 #
 # ## Exercises
 #
-# **Exercise 1.** A transposed convolution with kernel 4, stride 2 and padding 1 maps size $n$ to
+# Exercises 1 to 3 are above, where the blocks, the generator and the initialisation are taught: the notebook
+# trains your code. Each coded exercise has a check cell that never shows the answer; the grader also runs hidden
+# tests.
+#
+# **Exercise 4.** A transposed convolution with kernel 4, stride 2 and padding 1 maps size $n$ to
 # $(n-1)\cdot 2 - 2\cdot1 + 4$. Starting from a $4\times4$ projection, what spatial size do you get after three such
 # layers?
 
-# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 size_after_three = None  # your answer (an int)
 ### BEGIN SOLUTION
 size_after_three = 32  # 4 -> 8 -> 16 -> 32
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-from gan_utils.teaching import sealed
-
-check(size_after_three, sealed("f6cb6497e7e37101"), "output size", hint="Each layer doubles the size: 4 -> 8 -> ...");
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check_that(None if size_after_three is None else size_after_three > 4, "larger than the projection",
+           hint="A transposed convolution with stride 2 upsamples.");
+### BEGIN HIDDEN TESTS
+check(size_after_three, 32, "output size", hint="Apply the formula three times, starting from 4.");
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 2.** Count the parameters of `d_block(64, 128)` (a 4×4 convolution without bias, then batch norm).
+# **Exercise 5.** Count the parameters of `d_block(64, 128)` (a 4×4 convolution without bias, then batch norm).
 
-# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 d_block_params = None  # your answer (an int)
 ### BEGIN SOLUTION
 d_block_params = 64 * 128 * 4 * 4 + 2 * 128
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-check(d_block_params, sum(p.numel() for p in nn.Sequential(*d_block(64, 128)).parameters()), "d_block parameters",
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+check_that(None if d_block_params is None else d_block_params > 64 * 128, "more than one weight per channel pair",
+           hint="Each pair of input and output channels has a whole 4x4 kernel.");
+### BEGIN HIDDEN TESTS
+check(d_block_params, 64 * 128 * 4 * 4 + 2 * 128, "d_block parameters",
       hint="A conv has c_in * c_out * k * k weights; BN has 2 learnable numbers per channel.");
-
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 3 (open).** Break one rule at a time, for instance put batch norm on $G$'s output, or replace
+# **Exercise 6 (open).** Break one rule at a time, for instance put batch norm on $G$'s output, or replace
 # LeakyReLU in $D$ by ReLU, and retrain on MNIST for the same steps. Which rule matters most for the domain FID?
 # Then, as a small version of the paper's CIFAR-10 experiment, fit a logistic regression on `D_cifar.features` of
 # labelled CIFAR images and compare with the same on random features.
-#
-# **Exercise 4 (open).** Chase the recipe's own collapse, the one the seed article saw: train
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex6_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer changes one rule per run and keeps everything else (`make_dcgan`, seed,
+# widths, `mnist_steps`), scoring each run like the table above (domain FID on the same `z_eval`; this run's DCGAN:
+# 64.4 at 512,000 samples, the MLP 69.4). It names the rule with the largest FID change and says whether the
+# differences exceed the seed-to-seed spread (50.1 vs 64.4 for the recipe on other seeds: differences of 10-15 are
+# noise unless repeated). For the probe it reports held-out accuracy of a logistic regression on `D_cifar.features`
+# against the same on a randomly initialised $D$ (chance is 10%). Points: one-rule ablations at equal steps (2),
+# the probe with both accuracies (1), numbers with a word on noise (2).
+
+# %% [markdown]
+# **Exercise 7 (open).** Chase the recipe's own collapse, the one the seed article saw: train
 # `make_dcgan(horses, ...)` for 10,000 steps or more (`full` mode, or a GPU) and follow its MS-SSIM curve. Does it
 # ever rise well above the real horses' level, and what do the grids look like then? Then break rule 3 instead of
 # the step ratio: replace every `nn.BatchNorm2d` in $G$ by `nn.Identity()` (the paper credits batch norm with
 # preventing "the generator from collapsing all samples to a single point") and rerun phase 1. Which trigger
 # collapses $G$ faster?
 
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex7_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer plots mean pairwise MS-SSIM against $G$ updates for the long recipe run,
+# beside the real horses' level (0.094 here) and this run's curves (recipe about 1.2x real at the end of phase 2;
+# over-trained $G$ above twice real within about 100 $G$ updates, up to 0.35), and shows grids where it rises. For
+# the BN ablation it reports the number of updates until MS-SSIM passes twice the real level (or that it never
+# does) and compares it with the $k_G$ trigger. Points: the long curve with grids (2), the ablation measured the same
+# way (2), a conclusion hedged by the single seed (1).
+
 # %% [markdown]
-# **Exercise 5.** Exercise 1's formula, in general: a `ConvTranspose2d` (dilation 1) maps size `n` to
+# **Exercise 8.** Exercise 4's formula, in general: a `ConvTranspose2d` (dilation 1) maps size `n` to
 # `(n - 1) * stride - 2 * padding + kernel + output_padding`. Write it as a function; the check compares it with
 # the sizes that real layers produce. Then: the paper's own code uses **5×5** kernels with stride 2. Which `padding`
 # and `output_padding` (smaller than the stride) make such a layer double every size `n`?
 
-# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex8", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def conv_transpose_out(n, kernel, stride, padding, output_padding=0):
     # returns an int
     ### BEGIN SOLUTION
@@ -822,37 +945,54 @@ pad_5x5, out_pad_5x5 = None, None  # your answers: padding and output_padding fo
 pad_5x5, out_pad_5x5 = 2, 1  # (n - 1) * 2 - 4 + 5 + 1 = 2 n
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex8_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+check_that(conv_transpose_out(7, 4, 2, 1) == 14, "kernel 4, stride 2, padding 1 doubles 7",
+           hint="Each term of the formula above, in order; padding counts twice.")
+check_that(None if pad_5x5 is None else 0 <= out_pad_5x5 < 2 and pad_5x5 >= 0, "output_padding below the stride",
+           hint="Set (n - 1) * 2 - 2 p + 5 + op = 2 n and solve for p and op, with 0 <= op < 2.");
+### BEGIN HIDDEN TESTS
 cases = [(7, 4, 2, 1, 0), (4, 4, 1, 0, 0), (5, 3, 2, 1, 1), (3, 5, 3, 0, 2)]  # (n, kernel, stride, padding, out_pad)
 real = [nn.ConvTranspose2d(1, 1, k, s, p, op)(torch.zeros(1, 1, n, n)).shape[-1] for n, k, s, p, op in cases]
-got = None if conv_transpose_out(*cases[0]) is None else [conv_transpose_out(*c) for c in cases]
-check(got, real, "ConvTranspose2d output size", hint="Each term of the formula above, in order; padding counts twice.")
-check(None if pad_5x5 is None else [pad_5x5, out_pad_5x5], sealed("000df130d424bad0"), "5x5 padding",
+check([conv_transpose_out(*c) for c in cases], real, "ConvTranspose2d output size",
+      hint="Each term of the formula above, in order; padding counts twice.")
+check([pad_5x5, out_pad_5x5], [2, 1], "5x5 padding",
       hint="Set (n - 1) * 2 - 2 p + 5 + op = 2 n and solve for p and op, with 0 <= op < 2.");
-
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 6.** Build the $G$ block of the paper's code: a 5×5 transposed convolution with stride 2 and your
-# padding from exercise 5 (no bias when batch norm follows), then batch norm and ReLU, as an `nn.Sequential` that
-# doubles the size: $(B, c_\text{in}, 7, 7) \to (B, c_\text{out}, 14, 14)$.
+# **Exercise 9 (extend).** Build the $G$ block of the paper's code, which this notebook does not use: a 5×5
+# transposed convolution with stride 2 and your padding from Exercise 8 (no bias when batch norm follows), then
+# batch norm and ReLU, as an `nn.Sequential` that doubles the size: $(B, c_\text{in}, 7, 7) \to
+# (B, c_\text{out}, 14, 14)$.
 
-# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex9", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def g_block_5x5(c_in, c_out, use_bn=True):
-    # returns an nn.Sequential
+    # (B, c_in, n, n) -> (B, c_out, 2n, 2n): an nn.Sequential
     ### BEGIN SOLUTION
     layers = [nn.ConvTranspose2d(c_in, c_out, 5, stride=2, padding=2, output_padding=1, bias=not use_bn)]
     return nn.Sequential(*layers, *([nn.BatchNorm2d(c_out)] if use_bn else []), nn.ReLU())
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex9_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 blk = g_block_5x5(16, 8)
-check(None if blk is None else list(blk(torch.randn(2, 16, 7, 7)).shape), [2, 8, 14, 14], "5x5 block: output shape",
-      hint="Use the padding and output_padding of exercise 5.")
-check(None if blk is None else sum(p.numel() for p in blk.parameters()), 16 * 8 * 5 * 5 + 2 * 8,
-      "5x5 block: parameters", hint="No conv bias when batch norm follows; batch norm learns 2 numbers per channel.")
-check(None if blk is None else [type(m).__name__ for m in blk], ["ConvTranspose2d", "BatchNorm2d", "ReLU"],
-      "5x5 block: layers", hint="Transposed conv, then batch norm, then ReLU, like g_block.");
+check_that(blk(torch.randn(2, 16, 7, 7)).shape == (2, 8, 14, 14) and blk(torch.randn(1, 16, 4, 4)).shape[-1] == 8,
+           "5x5 block doubles every size", hint="Use the padding and output_padding of Exercise 8.")
+check_that(isinstance(blk[0], nn.ConvTranspose2d) and blk[0].kernel_size == (5, 5) and blk[0].bias is None,
+           "a 5x5 transposed conv without bias first", hint="No conv bias when batch norm follows.");
+### BEGIN HIDDEN TESTS
+check(sum(p.numel() for p in blk.parameters()), 16 * 8 * 5 * 5 + 2 * 8, "5x5 block: parameters",
+      hint="No conv bias when batch norm follows; batch norm learns 2 numbers per channel.")
+check([type(m).__name__ for m in blk], ["ConvTranspose2d", "BatchNorm2d", "ReLU"], "5x5 block: layers",
+      hint="Transposed conv, then batch norm, then ReLU, like g_block.")
+ref = nn.Sequential(nn.ConvTranspose2d(16, 8, 5, 2, 2, 1, bias=False), nn.BatchNorm2d(8), nn.ReLU())
+ref.load_state_dict(blk.state_dict())
+x_ex = torch.randn(2, 16, 5, 5)  # (2, 16, 5, 5)
+check(blk(x_ex), ref(x_ex), "5x5 block on a fixed input", hint="Kernel 5, stride 2, your padding; BN; ReLU.")
+no_bn = g_block_5x5(16, 8, use_bn=False)
+check([type(m).__name__ for m in no_bn] + [no_bn[0].bias is not None], ["ConvTranspose2d", "ReLU", True],
+      "5x5 block without batch norm", hint="Without batch norm the conv keeps its bias.");
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## References

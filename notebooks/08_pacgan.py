@@ -214,7 +214,7 @@ check_that(tuple(pack(pts, 2).shape) == (3, 4) and tuple(pack(x_chk, 3).shape) =
 check_that(torch.equal(pack(x_chk, 1), x_chk), "pack: m = 1 leaves the batch as it is")
 check_that(torch.equal(pack(x_chk, 3)[1, :3], x_chk[3]) and torch.equal(pack(x_chk, 3)[1, 6:], x_chk[5]),
            "pack: set 1 holds samples 3, 4, 5 in order",
-           hint="Packed sample b is samples b·m, ..., b·m + m - 1, consecutive samples, in order along axis 1.")
+           hint="Packed sample b is samples b·m, ..., b·m + m - 1, consecutive samples, in order along axis 1.");
 ### BEGIN HIDDEN TESTS
 for m in (1, 2, 3):
     assert torch.equal(pack(pts, m), pacgan.pack(pts, m)) and torch.equal(pack(imgs[:6], m), pacgan.pack(imgs[:6], m))
@@ -284,7 +284,7 @@ x_moved[4] += 100.0                                                             
 d, d_moved = D_chk[3](x_chk).detach(), D_chk[3](x_moved).detach()                # (4,)
 check_that(torch.equal(d[[0, 2, 3]], d_moved[[0, 2, 3]]) and not torch.equal(d[1], d_moved[1]),
            "PacD: a point changes only its own set's verdict",
-           hint="Pack before the first layer, so that set b sees only points b·m, ..., b·m + m - 1.")
+           hint="Pack before the first layer, so that set b sees only points b·m, ..., b·m + m - 1.");
 ### BEGIN HIDDEN TESTS
 from gan_utils.models.pacgan import PacMLPDiscriminator
 
@@ -952,12 +952,12 @@ kl_even, kl_one = my_reverse_kl(torch.tensor([40, 40, 40, 40])), my_reverse_kl(t
 check_that(None if kl_even is None else abs(kl_even) < 1e-6, "reverse KL: 0 for an even spread",
            hint="q_k = 1/K everywhere gives log(K q_k) = 0.")
 check_that(None if kl_one is None else abs(kl_one - math.log(5)) < 1e-6, "reverse KL: log K when one mode holds all",
-           hint="Skip the empty modes (0 log 0 = 0) but keep K = len(counts), the empty modes included.")
+           hint="Skip the empty modes (0 log 0 = 0) but keep K = len(counts), the empty modes included.");
 ### BEGIN HIDDEN TESTS
 counts_ex = torch.tensor([300, 0, 150, 50, 0, 0, 250, 250])
 expected = sum(c / 1000 * math.log(8 * c / 1000) for c in counts_ex.tolist() if c > 0)
 check(my_reverse_kl(counts_ex), expected, "reverse KL",
-      hint="Skip the empty modes: 0 * log 0 is taken as 0. Use K = len(counts), including the empty modes.")
+      hint="Skip the empty modes: 0 * log 0 is taken as 0. Use K = len(counts), including the empty modes.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -979,12 +979,12 @@ hq_on, hq_off = my_high_quality(on_modes, ring.centers, ring.std), my_high_quali
 check_that(None if hq_on is None else abs(hq_on - 1) < 1e-6, "high quality: 1 when every sample is near a mode",
            hint="A sample counts when its distance to the nearest centre is at most 3 standard deviations.")
 check_that(None if hq_off is None else abs(hq_off) < 1e-6, "high quality: 0 when every sample is far from all modes",
-           hint="Use the distance to the nearest centre, not to one fixed centre.")
+           hint="Use the distance to the nearest centre, not to one fixed centre.");
 ### BEGIN HIDDEN TESTS
 g_ex = torch.Generator().manual_seed(1)
 x_ex = ring.sample(500, generator=g_ex) + (torch.rand(500, 1, generator=g_ex) < 0.3) * 0.05   # 30% pushed by 0.05
 check(my_high_quality(x_ex, ring.centers, ring.std), mode_stats(x_ex, ring.centers, ring.std).high_quality,
-      "high-quality fraction", hint="Take each sample's distance to its nearest centre, then the share within 3σ.")
+      "high-quality fraction", hint="Take each sample's distance to its nearest centre, then the share within 3σ.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1010,7 +1010,7 @@ check_that(None if strip is None else tuple(strip.shape) == (2, 3, 4, 15), "pack
            hint="B·m images in, B strips out; only the width grows, m times.")
 check_that(None if strip is None else torch.equal(strip[1, :, :, :5], x_ex[3]) and torch.equal(pack_width(x_ex, 1), x_ex),
            "pack_width: each set starts on the left with its first image, and m = 1 changes nothing",
-           hint="Set b holds images b·m, ..., b·m + m - 1, left to right.")
+           hint="Set b holds images b·m, ..., b·m + m - 1, left to right.");
 ### BEGIN HIDDEN TESTS
 for m in (2, 3):
     check(pack_width(x_ex, m), torch.cat([x_ex[j::m] for j in range(m)], dim=-1), f"pack_width: m = {m}",

@@ -340,7 +340,7 @@ check_that(bool(y_chk.abs().max() <= 1), "Unet: output in [-1, 1]", hint="The ou
 z_skip, z_plain = bottleneck_zeroed(G_chk, x_chk), bottleneck_zeroed(G_chk_plain, x_chk)
 check_that(not torch.allclose(z_skip[0], z_skip[1]) and torch.allclose(z_plain[0], z_plain[1]),
            "Unet: with an empty bottleneck, only the skips carry the input",
-           hint="Concatenate feats[i] before ups[i] for every i below n_down - 1, and only if self.skips.")
+           hint="Concatenate feats[i] before ups[i] for every i below n_down - 1, and only if self.skips.");
 ### BEGIN HIDDEN TESTS
 for skips in (True, False):
     G_ref = UnetGenerator(5, 3, 5, 8, skips=skips)
@@ -440,7 +440,7 @@ check_that(tuple(d.shape) == (2, 1, 14, 14) and shapes == [(2, 1, 30, 30), (2, 1
            hint="Stride 2 for the first C-layer and all but the last of the n_layers; 4x4 kernels with padding 1.")
 check_that(not torch.equal(d[:, :, 0, 0], d_moved[:, :, 0, 0]) and torch.equal(d[:, :, -1, -1], d_moved[:, :, -1, -1]),
            "patch_discriminator: each logit sees its own patch only", hint="No layer may mix the whole image: "
-           "convolutions only, and the output convolution keeps the map.")
+           "convolutions only, and the output convolution keeps the map.");
 ### BEGIN HIDDEN TESTS
 for n in (1, 3):
     D_ref = PatchDiscriminator(7, 8, n_layers=n).eval()
@@ -542,7 +542,7 @@ far = torch.full((1, 1, 2, 2), 200.0)                                           
 check_that(bool(torch.isfinite(torch.stack(g_loss(-far, y_fake, y))).all()) and g_loss(far, y, y)[0].item() < 1e-6,
            "g_loss: finite at logits -200, and 0 when D is sure the perfect output is real",
            hint="-log sigma(d) overflows if you take the sigmoid first; write it in a form that stays finite.")
-check_that(torch.equal(g_loss(d_fake, y_fake, y, 0.0)[0], loss_gan), "g_loss: lambda_L1 = 0 leaves the cGAN term alone")
+check_that(torch.equal(g_loss(d_fake, y_fake, y, 0.0)[0], loss_gan), "g_loss: lambda_L1 = 0 leaves the cGAN term alone");
 ### BEGIN HIDDEN TESTS
 from gan_utils.losses import g_loss_pix2pix
 
@@ -899,13 +899,13 @@ side_256 = logit_map_side(256, layers70)
 check_that(None if side_256 is None else side_256 == 30, "logit map side: 30 patches per side at 256 px",
            hint="Apply the formula above to n once per layer, in order, each time to the previous layer's output.")
 check_that(logit_map_side(9, [(3, 1, 1)]) == 9 and logit_map_side(9, [(3, 2, 0)]) == 4,
-           "logit map side: one layer", hint="Floor division, then + 1.")
+           "logit map side: one layer", hint="Floor division, then + 1.");
 ### BEGIN HIDDEN TESTS
 from gan_utils.teaching import check_function
 
 check_function(logit_map_side, lambda n, layers: patch_output_size(D70, (n, n))[0],  # the real D's map, measured
                [(n, layers70) for n in (256, 128, 64, 100)], "logit map side",
-               hint="Loop over the layers and apply the formula above to n once per layer, in order.")
+               hint="Loop over the layers and apply the formula above to n once per layer, in order.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -929,11 +929,11 @@ wrong[t_ids == 0] = 0                                   # ... except the void on
 acc_right, acc_wrong = my_pixel_accuracy(t_ids, t_ids, 0), my_pixel_accuracy(wrong, t_ids, 0)
 check_that(None if acc_right is None else abs(acc_right - 1) < 1e-6, "pixel accuracy: 1 for a perfect prediction")
 check_that(None if acc_wrong is None else abs(acc_wrong) < 1e-6, "pixel accuracy: void pixels are not scored",
-           hint="Leave out the pixels whose target is ignore_index before counting, from the numerator and the denominator.")
+           hint="Leave out the pixels whose target is ignore_index before counting, from the numerator and the denominator.");
 ### BEGIN HIDDEN TESTS
 p_ids[0] = t_ids[0]                                   # one image predicted perfectly
 check(my_pixel_accuracy(p_ids, t_ids, 0), pixel_accuracy(p_ids, t_ids, 4, ignore_index=0), "pixel accuracy",
-      hint="Keep the pixels whose target is not void, then the share of them predicted right.")
+      hint="Keep the pixels whose target is not void, then the share of them predicted right.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -964,7 +964,7 @@ with torch.no_grad():
 check_that(tuple(D_px(xy_px).shape) == (2, 1, 16, 16), "pixel_discriminator: one logit per pixel",
            hint="1x1 kernels with stride 1 keep the size.")
 check_that(bool(changed[:, 3, 5].all()) and int(changed.sum()) == 2 and receptive_field(D_px) == 1,
-           "pixel_discriminator: a pixel moves only its own verdict (receptive field 1)")
+           "pixel_discriminator: a pixel moves only its own verdict (receptive field 1)");
 ### BEGIN HIDDEN TESTS
 D_ref = PatchDiscriminator(7, 8, n_layers=0).eval()
 D_ref.model.load_state_dict(D_px.state_dict())

@@ -289,13 +289,13 @@ check_that(abs(d_loss_lsgan(d_real, d_fake).item() - 0.625) < 1e-6 and abs(g_los
            "LSGAN: the values worked by hand", hint="Real scores are pulled to 1 and fake ones to 0 for D; fakes to 1 for G.")
 ones, zeros = torch.ones(2, 1, 3, 3), torch.zeros(2, 1, 3, 3)
 check_that(d_loss_lsgan(ones, zeros).item() == 0 and g_loss_lsgan(ones).item() == 0 and d_loss_lsgan(zeros, ones).item() == 2,
-           "LSGAN: 0 at the targets, 2 for D when real and fake are swapped", hint="Two means of squares, one per term, summed.")
+           "LSGAN: 0 at the targets, 2 for D when real and fake are swapped", hint="Two means of squares, one per term, summed.");
 ### BEGIN HIDDEN TESTS
 g_ex = torch.Generator().manual_seed(1)
 d_r, d_f = torch.randn(2, 1, 6, 6, generator=g_ex), torch.randn(2, 1, 6, 6, generator=g_ex)
 check(torch.stack([d_loss_lsgan(d_r, d_f), g_loss_lsgan(d_f)]),
       torch.stack([(d_r - 1).pow(2).mean() + d_f.pow(2).mean(), (d_f - 1).pow(2).mean()]), "LSGAN: fixed scores",
-      hint="Means over every patch score, not sums; D's loss is not halved here.")
+      hint="Means over every patch score, not sums; D's loss is not halved here.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -334,14 +334,14 @@ a, b = torch.randn(4, 3, 6, 6, generator=g_ex), torch.randn(4, 3, 6, 6, generato
 check_that(cycle_loss(a, a).item() == 0 and torch.isclose(identity_loss(a, b), identity_loss(b, a))
            and torch.isclose(identity_loss(a, a + 0.2), torch.tensor(0.2)) and torch.isclose(cycle_loss(a, a - 0.2), torch.tensor(0.2)),
            "cycle and identity loss: 0 for a perfect copy, symmetric, 0.2 for a copy off by 0.2",
-           hint="An L1 distance per entry: absolute value, not square; mean, not sum.")
+           hint="An L1 distance per entry: absolute value, not square; mean, not sum.");
 ### BEGIN HIDDEN TESTS
 assert torch.allclose(d_loss_lsgan(a, b), losses.d_loss_lsgan(a, b))
 assert torch.allclose(g_loss_lsgan(a), losses.g_loss_lsgan(a))
 assert torch.allclose(cycle_loss(a, b), losses.cycle_loss(a, b))
 assert torch.allclose(identity_loss(a, b), losses.identity_loss(a, b))
 check(torch.stack([cycle_loss(a, b), identity_loss(b, a)]), torch.stack([(a - b).abs().mean(), (a - b).abs().mean()]),
-      "cycle and identity loss: fixed images", hint="Mean absolute difference over every pixel and channel.")
+      "cycle and identity loss: fixed images", hint="Mean absolute difference over every pixel and channel.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -458,7 +458,7 @@ check_that(None if out_toy is None else torch.allclose(y_f, x_toy + 0.5) and tor
            "generator_losses: y_fake = G(x), x_fake = F(y)")
 check_that(None if out_toy is None else l_gan.item() == 0 and abs(l_cyc.item()) < 1e-6 and abs(l_idt.item() - 1) < 1e-6
            and abs(l_G.item() - 5) < 1e-5, "generator_losses: inverse generators and a fooled D",
-           hint="Each cycle returns to its input here; each identity term is off by 0.5 per pixel, in two directions.")
+           hint="Each cycle returns to its input here; each identity term is off by 0.5 per pixel, in two directions.");
 ### BEGIN HIDDEN TESTS
 rng = rng_state()
 torch.manual_seed(0)
@@ -929,10 +929,10 @@ check_that(None if None in out else out[:2] == [0, 1] and len(imgs) == 2,
 keep = [torch.tensor(1.0), torch.tensor(2.0)]
 got = pool_query(keep, torch.tensor(9.0), 2, 0.8, 0)
 check_that(None if got is None else float(got) == 9 and [float(v) for v in keep] == [1, 2],
-           "pool: with u >= 0.5 the new fake comes back and the pool stays as it was")
+           "pool: with u >= 0.5 the new fake comes back and the pool stays as it was");
 ### BEGIN HIDDEN TESTS
 check(out + [float(v) for v in imgs], [0, 1, 0, 3, 1, 2, 5.0, 4.0], "pool: returned, then pool",
-      hint="Steps 0 and 1 fill the pool; with u < 0.5 the stored image in slot i comes back and the new fake takes its place.")
+      hint="Steps 0 and 1 fill the pool; with u < 0.5 the stored image in slot i comes back and the new fake takes its place.");
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -968,7 +968,7 @@ check_that(None if ld01 is None or lg01 is None else
            hint="Each term is one half of a mean of squared distances to its target.")
 at_targets = d_loss_lsgan_abc(torch.ones(3), -torch.ones(3)), g_loss_lsgan_c(torch.zeros(3))
 check_that(None if None in at_targets else all(v.item() == 0 for v in at_targets),
-           "LSGAN a-b-c: 0 when every score sits on its target (a = -1, b = 1, c = 0)")
+           "LSGAN a-b-c: 0 when every score sits on its target (a = -1, b = 1, c = 0)");
 ### BEGIN HIDDEN TESTS
 for a_, b_, c_ in ((-1.0, 1.0, 0.0), (0.0, 1.0, 1.0), (-0.5, 2.0, 0.7)):
     check(torch.stack([d_loss_lsgan_abc(s_r, s_f, a_, b_), g_loss_lsgan_c(s_f, c_)]),

@@ -317,7 +317,7 @@ def warp_inline(x, flow):
 # along each axis, a half-pixel shift and a flow that points out of the frame. The hidden tests compare with the
 # course's reference on random flows.
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 x_demo = torch.arange(20.0).view(1, 1, 4, 5)
 shift = torch.zeros(1, 2, 4, 5); shift[:, 0] = 1.0                          # read one pixel to the right
 print(x_demo[0, 0].int().tolist(), "->", warp_inline(x_demo, shift)[0, 0].round().int().tolist())
@@ -333,6 +333,10 @@ check_that(torch.allclose(warp_inline(x_demo, shift / 2)[..., :-1], (x_demo[...,
 check_that(torch.allclose(warp_inline(x_demo, 10 * shift), x_demo[..., -1:].expand(1, 1, 4, 5), atol=1e-4),
            "far outside the frame: the border pixel", hint="Border padding repeats the edge pixels.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(warp_inline, "warp"), "the warp is written out",
+           hint="Build the sampling grid yourself; do not call the library's warp.")
 g = torch.Generator().manual_seed(0)
 x_ex, flow_ex = torch.randn(2, 3, 6, 9, generator=g), 2 * torch.randn(2, 2, 6, 9, generator=g)
 check(warp_inline(x_ex, flow_ex), warp(x_ex, flow_ex), "backward warp on random flows", atol=1e-4,
@@ -397,7 +401,7 @@ def foreground_inline(frame, foreground, fg_mask):
 # rises), then tests the ends of the mask and the foreground replacement. The hidden tests compare with the
 # course's reference on fixed inputs.
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 m = torch.tensor([0.0, 0.25, 0.5, 1.0]).view(1, 1, 1, 4)
 out = combine_inline(torch.ones(1, 3, 1, 4), -torch.ones(1, 3, 1, 4), m)
 print("mask", m.flatten().tolist(), "-> pixel", out[0, 0, 0].tolist())
@@ -410,6 +414,11 @@ fo = foreground_inline(torch.zeros(1, 3, 1, 4), torch.full((1, 3, 1, 4), 7.0), f
 check_that(torch.equal(fo, 7 * fg_demo.expand(1, 3, 1, 4)), "the foreground replaces the frame where fg = 1",
            hint="Foreground pixels take the foreground image, the others keep the frame.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(combine_inline, "combine", "vid2vid")
+           and written_here(foreground_inline, "foreground_composite", "vid2vid"), "the compositions are written out",
+           hint="Write both blends from the formulas, not from the library.")
 from gan_utils.models.vid2vid import foreground_composite
 
 g = torch.Generator().manual_seed(1)
@@ -542,7 +551,7 @@ def mask_loss_inline(mask, conf):
 # frame and the direction of the mask term. The hidden tests compare with the course's reference losses on real
 # frames.
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 conf_demo = torch.tensor([1.0, 0.0, 0.0, 0.0]).view(1, 1, 2, 2)
 got = flow_loss_inline(torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2), conf_demo)
 got_m = mask_loss_inline(torch.full((1, 1, 2, 2), 0.5), conf_demo)
@@ -558,6 +567,11 @@ l_ref, l_none = (warp_loss_inline(x_prev[:2], x_next[:2], f_, c1) for f_ in (flo
 check_that(l_ref < l_none and mask_loss_inline(torch.ones(1, 1, 2, 2), conf_demo) > got_m, "directions",
            hint="The reference flow explains the next frame better than no flow; hallucinating more costs more.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(all(written_here(fn, "flow_loss", "warp_loss", "mask_loss", "warp", "vid2vid")
+               for fn in (flow_loss_inline, warp_loss_inline, mask_loss_inline)), "the flow terms are written out",
+           hint="Write the terms from their definitions, warping with your warp_inline.")
 f_r = flow_ref[:2] + torch.randn(flow_ref[:2].shape, generator=torch.Generator().manual_seed(3))
 m_r = torch.rand(conf_ref[:2].shape, generator=torch.Generator().manual_seed(4))
 assert torch.isclose(got, flow_loss(torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2), conf_demo))
@@ -1067,7 +1081,7 @@ def my_flicker(frames_, flows):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(2)
 fr_ex, fl_ex = torch.rand(5, 3, 8, 8, generator=g) * 2 - 1, torch.randn(4, 2, 8, 8, generator=g)
 still = fr_ex[:1].expand(5, 3, 8, 8)
@@ -1075,8 +1089,12 @@ got = my_flicker(fr_ex, fl_ex)
 check_that(None if got is None else isinstance(got, float) and got > 0, "a positive float",
            hint="Return float(...) of the mean absolute difference.")
 check_that(my_flicker(still, torch.zeros(4, 2, 8, 8)) < 1e-6 and my_flicker(fr_ex, 0 * fl_ex) > 0,
-           "a still clip does not flicker", hint="Which frame is warped, and onto which one is it compared?")
+           "a still clip does not flicker", hint="Which frame is warped, and onto which one is it compared?");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(my_flicker, "warp_error", "warp", "temporal"), "the flicker is written out",
+           hint="Compute it with your warp_inline, not with the library's measure.")
 check(got, warp_error(fr_ex, fl_ex), "flicker (warp error)",
       hint="Warp each frame but the last by its flow and compare it with the frame after it.")
 check(my_flicker(x_all[:6].cpu(), flow_ref[:5].cpu()), warp_error(x_all[:6].cpu(), flow_ref[:5].cpu()),

@@ -174,3 +174,24 @@ def test_answered_student_copy_is_the_instructor_copy_without_hidden_tests(noteb
                               flags=re.S)
             assert a.source.rstrip() == expected.rstrip(), (
                 f"{notebook.stem}: a cell of the answered copy differs:\n{a.source[:300]}")
+
+
+def _echoes(source: str) -> bool:
+    """Whether a cell ends with a bare expression without ';' (Jupyter would print its value, e.g. True)."""
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:
+        return False
+    lines = [s for s in source.rstrip().splitlines() if s.strip() and not s.strip().startswith("#")]
+    return bool(body) and isinstance(body[-1], ast.Expr) and not lines[-1].rstrip().endswith(";") \
+        and isinstance(body[-1].value, ast.Call) and getattr(body[-1].value.func, "id", "").startswith("check")
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_check_cells_print_verdicts_only(notebook: Path) -> None:
+    """A check call that ends a cell would also print True or False under the verdict: end it with ';'."""
+    for cell in _read(notebook).cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if cell.cell_type == "code" and meta.get("grade"):
+            for version in (cell.source, HIDDEN.sub("", cell.source)):
+                assert not _echoes(version), f"{notebook.stem} {meta['grade_id']}: end the last check call with ';'"

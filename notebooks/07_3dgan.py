@@ -76,7 +76,7 @@ import gan_utils
 from gan_utils import losses
 from gan_utils.data.synthetic.voxels import synthetic_furniture
 from gan_utils.data.voxels import load_modelnet10, resample
-from gan_utils.teaching import check
+from gan_utils.teaching import check, check_that
 from gan_utils.metrics.probe import linear_probe, stratified_split
 from gan_utils.metrics.voxels import largest_component, nearest_iou, pairwise_iou, voxel_iou
 from gan_utils.models.gan3d import (ImageEncoder, VoxelDiscriminator, VoxelGenerator, d_accuracy, d_step_gated,
@@ -109,7 +109,7 @@ device = cfg.device
 # $\beta_1 = 0.5$. At our budget of 1,000 steps, $D$ at $10^{-5}$ never learns: in a 600-step probe at width 16
 # its accuracy fell from 0.41 to 0.00, and $G$ collapsed to near-identical blobs (mean IoU between samples 0.66, against
 # 0.12 between real chairs). So we keep the paper's *ordering*, $D$ slower than $G$, at $10^{-3}$, and keep
-# the 80% gate, which then does real work. Exercise 4 asks you to try the paper's value.
+# the 80% gate, which then does real work. Exercise 7 asks you to try the paper's value.
 
 # %%
 z_dim = 200             # paper: 200
@@ -201,23 +201,60 @@ show_shapes(x_train[:8], suptitle=f"training shapes ({shapes.source} data)")
 # no stride turns it into a 4³ volume; every following one (4×4×4, stride 2, padding 1) doubles each side and halves
 # the channels, with batch norm and ReLU in between, as in DCGAN. At 32³: 4³×128 → 8³×64 → 16³×32 → 32³×1 at
 # width 32 (the paper's 64³ $G$ has one more stage: 4³×512 → … → 64³×1). The output is a sigmoid: occupancy
-# probabilities.
+# probabilities. The layers followed by batch norm need no bias (batch norm removes it).
+#
+# **Exercise 1 (build).** Write $G$'s volumetric stack: in `__init__`, the list `layers` of the paragraph above
+# (the first transposed convolution to 4³ with `ch[0]` channels, one stride-2 stage per pair of widths in `ch`, and
+# the last one to a single channel with the sigmoid), and `forward`, which feeds $z$ $(B, 200)$ in as a 1×1×1
+# volume. It must work at 32³ and 64³. The shape checks below and the comparison with `gan_utils` run your $G$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class G3D(nn.Module):
     def __init__(self, z_dim=200, size=32, ngf=32):
         super().__init__()
         stages = int(np.log2(size // 4))                      # 32 -> 3, 64 -> 4
         ch = [ngf * 2 ** i for i in reversed(range(stages))]  # 32^3, ngf 32: [128, 64, 32]
+        ### BEGIN SOLUTION
         layers = [nn.ConvTranspose3d(z_dim, ch[0], 4, 1, 0, bias=False), nn.BatchNorm3d(ch[0]), nn.ReLU(True)]
         for a, b in zip(ch[:-1], ch[1:]):
             layers += [nn.ConvTranspose3d(a, b, 4, 2, 1, bias=False), nn.BatchNorm3d(b), nn.ReLU(True)]
         layers += [nn.ConvTranspose3d(ch[-1], 1, 4, 2, 1), nn.Sigmoid()]
+        ### END SOLUTION
         self.net = nn.Sequential(*layers)
 
-    def forward(self, z):
-        return self.net(z.view(len(z), -1, 1, 1, 1))          # (B, 1, size, size, size)
+    def forward(self, z):                                     # z: (B, z_dim) -> (B, 1, size, size, size)
+        ### BEGIN SOLUTION
+        return self.net(z.view(len(z), -1, 1, 1, 1))
+        ### END SOLUTION
 
+
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+with torch.random.fork_rng():                                 # the checks leave the global random state as it was
+    torch.manual_seed(0)
+    G_chk, stages_seen = G3D(z_dim, 32, 32), []               # (channels, side) after each transposed conv
+    for m in G_chk.modules():
+        if isinstance(m, nn.ConvTranspose3d):
+            m.register_forward_hook(lambda m, i, o: stages_seen.append((o.shape[1], o.shape[-1])))
+    x_chk = G_chk(torch.randn(2, z_dim))
+    check_that(x_chk.shape == (2, 1, 32, 32, 32), "G(z) at 32^3 is (B, 1, 32, 32, 32)",
+               hint="z enters as a (B, 200, 1, 1, 1) volume.")
+    check_that(stages_seen == [(128, 4), (64, 8), (32, 16), (1, 32)], "the stages 4^3x128 -> 8^3x64 -> 16^3x32 -> "
+               "32^3x1 at width 32", hint="A 4x4x4 kernel without stride first, then stride 2 and padding 1.")
+    check_that(((x_chk > 0) & (x_chk < 1)).all(), "occupancy probabilities in (0, 1)")
+    check_that(sum(isinstance(m, nn.BatchNorm3d) for m in G_chk.modules()) == 3,
+               "batch norm after every transposed conv but the last")
+    check_that(G3D(z_dim, 64, 4)(torch.randn(2, z_dim)).shape == (2, 1, 64, 64, 64), "G(z) at 64^3",
+               hint="One more stride-2 stage: build the stages from the list ch.");
+### BEGIN HIDDEN TESTS
+with torch.random.fork_rng():
+    torch.manual_seed(1)
+    for n, w in [(32, 8), (64, 4)]:
+        G_o, G_l = G3D(z_dim, n, w).eval(), VoxelGenerator(z_dim, n, ngf=w).eval()
+        G_l.load_state_dict(dict(zip(G_l.state_dict(), G_o.state_dict().values(), strict=True)))
+        z_h = torch.randn(3, z_dim)
+        check(G_o(z_h), G_l(z_h), f"G3D against gan_utils' VoxelGenerator at {n}^3")
+    assert torch.allclose(G_o(z_h), G_l(z_h), atol=1e-6)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # **D** mirrors $G$: 4×4×4 convolutions with stride 2 (no pooling anywhere), batch norm except on the input layer,
@@ -252,18 +289,17 @@ for n, w in [(32, 8), (64, 4)]:
 
 # %% [markdown]
 # The same networks live in `gan_utils.models.gan3d` as `VoxelGenerator` and `VoxelDiscriminator` (which also
-# expose $D$'s intermediate features, used later). Loaded with our weights, they compute the same function:
+# expose $D$'s intermediate features, used later); the check of Exercise 1 compared $G$. Loaded with our weights,
+# the library's $D$ computes the same function as ours:
 
 # %%
-G_ours, G_lib = G3D(z_dim, 32, 8).eval(), VoxelGenerator(z_dim, 32, ngf=8).eval()
-G_lib.load_state_dict(dict(zip(G_lib.state_dict(), G_ours.state_dict().values())))
+G_ours = G3D(z_dim, 32, 8).eval()
 D_ours, D_lib = D3D(32, 8).eval(), VoxelDiscriminator(32, ndf=8).eval()
 D_lib.load_state_dict(dict(zip(D_lib.state_dict(), D_ours.state_dict().values())))
 z = torch.randn(3, z_dim)
-g_equal = torch.allclose(G_ours(z), G_lib(z), atol=1e-6)
 d_equal = torch.allclose(D_ours(G_ours(z)), D_lib(G_ours(z)), atol=1e-5)
-assert g_equal and d_equal, "G3D/D3D above and gan_utils' VoxelGenerator/VoxelDiscriminator compute different things"
-print("G equal:", g_equal, "| D equal:", d_equal)
+assert d_equal, "D3D above and gan_utils' VoxelDiscriminator compute different things"
+print("D equal:", d_equal)
 
 
 # %% [markdown]
@@ -285,9 +321,16 @@ print(accuracy(d_real, d_fake), "==", 3 / 4, "| gan_utils:", d_accuracy(d_real, 
 # %% [markdown]
 # The gated step computes $D$'s loss and accuracy on the batch, and applies the gradient step only if the accuracy
 # is at most 80%. It returns what it did, so that training can count the skipped updates.
+#
+# **Exercise 2 (build).** Write the paper's gated step `d_step`: $D$'s loss on the batch (notebook 01's loss from
+# logits, real → 1, fake → 0, with no gradient into $G$), its accuracy with `accuracy` above, and the optimiser step
+# only if the accuracy is at most `threshold`. Return `(loss as a float, accuracy, whether D was updated)`. Both
+# the 3D-GAN and the 3D-VAE-GAN below train $D$ with it.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def d_step(D, opt_D, x_real, x_fake, threshold=acc_threshold):
+    # x_real, x_fake: (B, 1, n, n, n) -> (float, float, bool)
+    ### BEGIN SOLUTION
     d_real, d_fake = D(x_real), D(x_fake.detach())
     loss = losses.d_loss_bce(d_real, d_fake)
     acc = accuracy(d_real.detach(), d_fake.detach())
@@ -295,15 +338,15 @@ def d_step(D, opt_D, x_real, x_fake, threshold=acc_threshold):
     if acc <= threshold:
         loss.backward(); opt_D.step()
     return loss.item(), acc, acc <= threshold
+    ### END SOLUTION
 
 
 # %% [markdown]
 # A check with a toy $D$ whose logit is $w \cdot (\text{mean occupancy} - 0.5)$, on full grids (real) against
 # empty ones (fake). With $w = 10$ it is sure and right (accuracy 1.0): the step must be **skipped** and $w$ must not
-# move. With $w = -10$ it is sure and wrong (accuracy 0.0): the step is taken. `gan_utils`'s `d_step_gated` must
-# agree.
+# move. With $w = -10$ it is sure and wrong (accuracy 0.0): the step is taken.
 
-# %%
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 class OccupancyD(nn.Module):
     def __init__(self, w):
         super().__init__()
@@ -312,14 +355,31 @@ class OccupancyD(nn.Module):
     def forward(self, x):
         return self.w * (x.flatten(1).mean(1) - 0.5)  # (B,)
 
-x_real, x_fake = torch.ones(4, 1, 8, 8, 8), torch.zeros(4, 1, 8, 8, 8)
-for w in (10.0, -10.0):
-    D_a, D_b = OccupancyD(w), OccupancyD(w)
-    ours = d_step(D_a, torch.optim.SGD(D_a.parameters(), lr=0.1), x_real, x_fake)
-    lib = d_step_gated(D_b, torch.optim.SGD(D_b.parameters(), lr=0.1), x_real, x_fake)
-    print(f"w = {w:+.0f}: accuracy {ours[1]:.2f}, updated {ours[2]}, w after the step {D_a.w.item():+.3f} | "
-          f"gan_utils: {lib.accuracy:.2f}, {lib.updated}, {D_b.w.item():+.3f}")
+def gated(w, x_real, x_fake, threshold=acc_threshold, step=d_step):  # (loss, accuracy, updated, w after)
+    D_a = OccupancyD(w)
+    loss, acc, updated = step(D_a, torch.optim.SGD(D_a.parameters(), lr=0.1), x_real, x_fake, threshold)
+    return loss, acc, updated, D_a.w.item()
 
+x_real, x_fake = torch.ones(4, 1, 8, 8, 8), torch.zeros(4, 1, 8, 8, 8)
+right, wrong = gated(10.0, x_real, x_fake), gated(-10.0, x_real, x_fake)
+check_that(right[1] == 1.0 and wrong[1] == 0.0, "D's accuracy: 1 when sure and right, 0 when sure and wrong",
+           hint="Use accuracy() above on the real and the fake logits.")
+check_that(not right[2] and right[3] == 10.0, "a D above 80% is not updated and w does not move",
+           hint="The optimiser steps only when the accuracy is at most the threshold.")
+check_that(wrong[2] and wrong[3] > -10.0, "a D at or below 80% takes its step, towards the right answer")
+check_that(isinstance(right[0], float) and right[0] > 0, "the loss comes back as a positive float")
+check_that(gated(10.0, x_real, x_fake, threshold=1.0)[3] != 10.0, "the threshold argument is the gate");
+### BEGIN HIDDEN TESTS
+x_mixed = torch.cat([torch.ones(3, 1, 8, 8, 8), torch.zeros(1, 1, 8, 8, 8)])   # accuracy 7/8 with w > 0
+def lib_step(D, opt, xr, xf, threshold):
+    r = d_step_gated(D, opt, xr, xf, threshold)
+    return r.loss, r.accuracy, r.updated
+for w, xr, thr in [(10.0, x_real, 0.8), (-10.0, x_real, 0.8), (2.0, x_mixed, 0.8), (2.0, x_mixed, 0.9),
+                   (0.5, x_real, 0.8)]:
+    ours_h, lib_h = gated(w, xr, x_fake, thr), gated(w, xr, x_fake, thr, step=lib_step)
+    check([ours_h[0], ours_h[1], float(ours_h[2]), ours_h[3]], [lib_h[0], lib_h[1], float(lib_h[2]), lib_h[3]],
+          f"d_step against gan_utils' d_step_gated (w {w}, threshold {thr})")
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ## Training the 3D-GAN
@@ -685,7 +745,7 @@ plt.show()
 # **The encoder** $E$ is a small 2D convolutional network (stride-2 4×4 convolutions with batch norm and LeakyReLU,
 # down to 4×4) with a linear head that outputs $\mu$ and $\log\sigma^2$, 200 numbers each. A sample
 # $z = \mu + \sigma \odot \varepsilon$, $\varepsilon \sim \mathcal N(0, I)$ (the reparameterisation trick) lets the
-# gradient reach $E$.
+# gradient reach $E$. (Here it is `gan_utils`' `reparameterize`; you write your own below.)
 
 # %%
 E = ImageEncoder(z_dim, cfg.image_size, nef=cfg.width).to(device)
@@ -702,18 +762,60 @@ print(f"y {tuple(y_train[:4].shape)} -> mu {tuple(mu.shape)}, logvar {tuple(logv
 # averaged over the batch. By hand: $\mu = (1, 0)$, $\log\sigma^2 = (0, \log 4)$ gives
 # $\tfrac12[(1 + 1 - 1 - 0) + (0 + 4 - 1 - \log 4)] = 1.307$; a grid that predicts 0.5 everywhere for a 2×2×2 target
 # with 3 occupied voxels misses by 0.5 everywhere: $8 \times 0.25 = 2$.
+#
+# **Exercise 3 (build).** Write the two pieces of the VAE half: `reparameterize(mu, logvar)`, one sample
+# $z = \mu + \sigma \odot \varepsilon$ per row (note that the network outputs $\log \sigma^2$, not $\sigma$), and
+# `kl(mu, logvar)`, the KL term above. `recon` is given. The 3D-VAE-GAN runs below train with your two functions.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def reparameterize(mu, logvar):
+    # mu, logvar: (B, z_dim) -> z: (B, z_dim), differentiable in mu and logvar
+    ### BEGIN SOLUTION
+    eps = torch.randn_like(mu)                                # (B, z_dim) ~ N(0, I)
+    return mu + torch.exp(0.5 * logvar) * eps
+    ### END SOLUTION
+
+
 def kl(mu, logvar):
+    # mu, logvar: (B, z_dim) -> a scalar: KL(q || N(0, I)) summed over z, mean over the batch
+    ### BEGIN SOLUTION
     return (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).sum(1).mean()
+    ### END SOLUTION
+
 
 def recon(x_rec, x):
     return ((x_rec - x) ** 2).flatten(1).sum(1).mean()
 
+
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 8, "schema_version": 3, "solution": false, "task": false}
 mu_h, lv_h = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, np.log(4.0)]])
 x_h = torch.zeros(1, 1, 2, 2, 2); x_h.view(-1)[:3] = 1
-print(f"KL {kl(mu_h, lv_h):.3f} (by hand 1.307, gan_utils {kl_loss(mu_h, lv_h):.3f}); recon "
-      f"{recon(torch.full_like(x_h, 0.5), x_h):.1f} (by hand 2.0, gan_utils {recon_loss(torch.full_like(x_h, 0.5), x_h):.1f})")
+assert recon(torch.full_like(x_h, 0.5), x_h).item() == 2.0 == recon_loss(torch.full_like(x_h, 0.5), x_h).item()
+check_that(abs(kl(mu_h, lv_h).item() - 1.307) < 1e-3, "KL on the example worked out by hand",
+           hint="0.5 (mu^2 + sigma^2 - 1 - log sigma^2) per dimension, summed over the dimensions.")
+check_that(kl(torch.zeros(3, 5), torch.zeros(3, 5)).abs() < 1e-6, "KL is 0 when q is the prior")
+check_that(torch.isclose(kl(mu_h.repeat(4, 1), lv_h.repeat(4, 1)), kl(mu_h, lv_h)), "KL is a mean over the batch")
+with torch.random.fork_rng():                                 # the checks leave the global random state as it was
+    torch.manual_seed(0)
+    mu_r, lv_r = torch.full((20_000, 2), 2.0), torch.full((20_000, 2), np.log(4.0))   # mean 2, sigma 2
+    z_r = reparameterize(mu_r, lv_r)
+    check_that(z_r.shape == (20_000, 2), "one sample z per row (B, z_dim)")
+    check_that((z_r.mean(0) - 2).abs().max() < 0.1 and (z_r.std(0) - 2).abs().max() < 0.1,
+               "z has mean mu and standard deviation sigma", hint="sigma = exp(logvar / 2).")
+    mu_g, lv_g = torch.zeros(4, 3, requires_grad=True), torch.zeros(4, 3, requires_grad=True)
+    reparameterize(mu_g, lv_g).square().sum().backward()
+    check_that(mu_g.grad is not None and lv_g.grad is not None and lv_g.grad.abs().sum() > 0,
+               "the gradient reaches mu and logvar", hint="Draw the noise separately; z is built from mu and sigma.");
+### BEGIN HIDDEN TESTS
+g_k = torch.Generator().manual_seed(3)
+mu_e, lv_e = torch.randn(4, 200, generator=g_k), torch.randn(4, 200, generator=g_k)
+check(kl(mu_e, lv_e), kl_loss(mu_e, lv_e), "KL on a random batch")
+with torch.random.fork_rng():
+    torch.manual_seed(5); eps_h = reparameterize(torch.zeros(4, 200), torch.zeros(4, 200))   # the noise alone
+    torch.manual_seed(5); z_h = reparameterize(mu_e, lv_e)
+check(z_h, mu_e + torch.exp(0.5 * lv_e) * eps_h, "z = mu + sigma * eps")
+assert torch.isclose(kl(mu_e, lv_e), kl_loss(mu_e, lv_e))
+### END HIDDEN TESTS
 
 # %% [markdown]
 # **Training.** The paper trains $E$, $G$ and $D$ together from scratch. We start $G$ and $D$ from the trained
@@ -918,50 +1020,50 @@ plt.tight_layout(); plt.show()
 #   whether $E$ encodes enough (here no setting does).
 #
 # ## Exercises
+#
+# Exercises 1 to 3 ($G$'s volumetric stack, the gated $D$ step, the reparameterisation and the KL term) are built in
+# place above. The rest are here.
 
 # %% [markdown]
-# **Exercise 1.** Intersection over union of two occupancy grids (values in [0, 1], occupied above 0.5), one number
-# per pair in the batch: the number of voxels occupied in both, divided by the number occupied in either.
+# **Exercise 4.** Intersection over union of two occupancy grids (values in [0, 1], occupied above 0.5), one number
+# per pair in the batch: the number of voxels occupied in both, divided by the number occupied in either (two
+# empty grids: 0, not NaN).
 
-# %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def my_iou(pred, target):
+    # pred, target: (B, 1, n, n, n) -> (B,)
     ### BEGIN SOLUTION
     p, t = pred.flatten(1) > 0.5, target.flatten(1) > 0.5
     return (p & t).sum(1).float() / (p | t).sum(1).clamp(min=1).float()
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 7, "schema_version": 3, "solution": false, "task": false}
 g = torch.Generator().manual_seed(0)
 a, b = torch.rand(3, 1, 8, 8, 8, generator=g), torch.rand(3, 1, 8, 8, 8, generator=g)
+iou_ab = my_iou(a, b)
+check_that(iou_ab.shape == (3,), "one IoU per pair (B,)", hint="Flatten each grid, keep the batch axis.")
+check_that(((iou_ab >= 0) & (iou_ab <= 1)).all() and torch.allclose(iou_ab, my_iou(b, a)),
+           "between 0 and 1, and symmetric")
+check_that(torch.allclose(my_iou(a, a), torch.ones(3)), "a grid against itself: 1")
+check_that(torch.allclose(my_iou(a, 1 - a), torch.zeros(3)), "a grid against its complement: 0",
+           hint="A voxel is occupied above 0.5.")
+check_that(torch.isfinite(my_iou(torch.zeros(2, 1, 4, 4, 4), torch.zeros(2, 1, 4, 4, 4))).all(),
+           "two empty grids give a number, not NaN", hint="Guard the union against 0.");
+### BEGIN HIDDEN TESTS
 check(my_iou(a, b), voxel_iou(a, b), "voxel IoU",
-      hint="Threshold both at 0.5, then (p & t).sum(1) / (p | t).sum(1) over the flattened voxels.");
-
-
-# %% [markdown]
-# **Exercise 2.** The KL term of 3D-VAE-GAN for a diagonal Gaussian $q = \mathcal N(\mu, \sigma^2)$ against
-# $\mathcal N(0, I)$, from $\mu$ and $\log\sigma^2$: sum over the latent dimensions, mean over the batch.
-
-# %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def my_kl(mu, logvar):
-    ### BEGIN SOLUTION
-    return (0.5 * (mu ** 2 + logvar.exp() - 1 - logvar)).sum(1).mean()
-    ### END SOLUTION
-
-
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
-mu_e, lv_e = torch.randn(4, 200, generator=g), torch.randn(4, 200, generator=g)
-check(my_kl(mu_e, lv_e), kl_loss(mu_e, lv_e), "KL loss",
-      hint="0.5 * (mu^2 + exp(logvar) - 1 - logvar), summed over dim 1, then the mean over the batch.");
-
+      hint="Threshold both at 0.5, then the voxels in both over the voxels in either, per grid.")
+check(my_iou(torch.zeros(2, 1, 4, 4, 4), torch.zeros(2, 1, 4, 4, 4)), torch.zeros(2), "IoU of empty grids");
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 3.** The side of a grid after a stack of 3D transposed convolutions: a layer with kernel $k$, stride
-# $s$ and padding $p$ maps a side $n$ to $(n - 1)s - 2p + k$. Write it for a list of `(k, s, p)` layers; the check
-# uses $G$'s layers at 32³ and 64³ (starting from the 1×1×1 $z$).
+# **Exercise 5.** The side of a grid after a stack of 3D transposed convolutions: a layer with kernel $k$, stride
+# $s$ and padding $p$ maps a side $n$ to $(n - 1)s - 2p + k$. Write it for a list of `(k, s, p)` layers; the
+# check uses $G$'s layers at 32³ and 64³ (starting from the 1×1×1 $z$), among others.
 
-# %% nbgrader={"grade": false, "grade_id": "ex3", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex5", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def out_side(n, layers):
+    # n: an int, layers: a list of (k, s, p) -> an int
     ### BEGIN SOLUTION
     for k, s, p in layers:
         n = (n - 1) * s - 2 * p + k
@@ -969,20 +1071,88 @@ def out_side(n, layers):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+check_that(out_side(1, [(4, 1, 0)]) == 4, "G's first layer turns 1x1x1 into 4^3", hint="(n - 1) s - 2 p + k.")
+check_that(all(out_side(n, [(4, 2, 1)]) == 2 * n for n in (4, 8, 16)), "a 4x4x4 layer of stride 2, padding 1 "
+           "doubles the side")
+check_that(out_side(7, []) == 7, "no layers: the side is unchanged");
+### BEGIN HIDDEN TESTS
 layers_of = lambda net: [(m.kernel_size[0], m.stride[0], m.padding[0]) for m in net.modules()
                          if isinstance(m, nn.ConvTranspose3d)]
 check([out_side(1, layers_of(VoxelGenerator(z_dim, n, 4))) for n in (32, 64)], [32, 64], "transposed conv sides",
-      hint="Apply the formula above once per (k, s, p) layer, in order, starting from n = 1.");
+      hint="Apply the formula above once per (k, s, p) layer, in order, starting from n = 1.")
+check(out_side(3, [(3, 2, 1), (5, 3, 2), (4, 1, 0)]), ((3 - 1) * 2 - 2 + 3 - 1) * 3 - 4 + 5 - 1 + 4, "a mixed stack");
+### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 4 (open).** Train with the paper's $D$ learning rate, `lr_D = 1e-5`, and then without the gate
+# **Exercise 6 (extend).** The reconstruction loss above is a squared error per voxel, so a $G$ that predicts
+# "empty" everywhere already scores well on grids that are 94% empty. A loss that looks at the shape instead is
+# $1 - \text{IoU}$, but IoU counts thresholded voxels and has no gradient. Its **soft** version uses the
+# probabilities themselves: for each pair, $\text{sIoU} = \sum_v p_v t_v \,/\, \sum_v (p_v + t_v - p_v t_v)$ over the
+# voxels $v$. Write `soft_iou_loss(pred, target)`: $1 - \text{sIoU}$ per pair, averaged over the batch (add
+# $10^{-6}$ to the denominator so that two empty grids do not give NaN).
+
+# %% nbgrader={"grade": false, "grade_id": "ex6", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def soft_iou_loss(pred, target, eps=1e-6):
+    # pred, target: (B, 1, n, n, n) with values in [0, 1] -> a scalar
+    ### BEGIN SOLUTION
+    p, t = pred.flatten(1), target.flatten(1)                 # (B, V)
+    inter = (p * t).sum(1)                                    # (B,)
+    union = (p + t - p * t).sum(1)                            # (B,)
+    return (1 - inter / (union + eps)).mean()
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
+g_s = torch.Generator().manual_seed(1)
+t_s = (torch.rand(3, 1, 8, 8, 8, generator=g_s) > 0.7).float()          # binary targets
+p_b = (torch.rand(3, 1, 8, 8, 8, generator=g_s) > 0.5).float()          # binary predictions
+loss_b = soft_iou_loss(p_b, t_s)
+check_that(loss_b.shape == (), "a scalar", hint="One value per pair, then the mean over the batch.")
+check_that(abs(loss_b.item() - (1 - voxel_iou(p_b, t_s)).mean().item()) < 1e-4,
+           "on 0/1 grids it is 1 - IoU", hint="For 0/1 values, p t is 'both' and p + t - p t is 'either'.")
+check_that(soft_iou_loss(t_s, t_s).abs() < 1e-4, "0 for a perfect prediction")
+p_soft = torch.rand(3, 1, 8, 8, 8, generator=g_s).requires_grad_()
+soft_iou_loss(p_soft, t_s).backward()
+check_that(p_soft.grad is not None and p_soft.grad.abs().sum() > 0, "a gradient for G's probabilities")
+check_that(torch.isfinite(soft_iou_loss(torch.zeros(2, 1, 4, 4, 4), torch.zeros(2, 1, 4, 4, 4))),
+           "two empty grids give a number, not NaN");
+### BEGIN HIDDEN TESTS
+p_h, t_h = torch.rand(4, 1, 6, 6, 6, generator=g_s), torch.rand(4, 1, 6, 6, 6, generator=g_s)
+pf, tf = p_h.flatten(1), t_h.flatten(1)
+expected_s = (1 - (pf * tf).sum(1) / ((pf + tf - pf * tf).sum(1) + 1e-6)).mean()
+check(soft_iou_loss(p_h, t_h), expected_s, "soft IoU loss on fixed soft grids");
+### END HIDDEN TESTS
+
+# %% [markdown]
+# **Exercise 7 (open).** Train with the paper's $D$ learning rate, `lr_D = 1e-5`, and then without the gate
 # (`acc_threshold = 1.0`). Plot $D$'s accuracy for each and compare the nearest-train and pairwise IoU of the
 # samples with the run above. Which change hurts more at this budget?
-#
-# **Exercise 5 (open).** The reconstruction weight $\alpha_2 = 10^{-4}$ multiplies a sum over 32,768 voxels, while
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex7_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer retrains the 3D-GAN twice at this notebook's budget (1,000 steps, width 32),
+# changing one setting each time, and reports beside this run: the share of skipped $D$ updates (about half here),
+# the nearest-train IoU (0.30 ± 0.05) and the pairwise IoU (0.16, real chairs 0.12). Expected: at `lr_D = 1e-5`
+# $D$'s accuracy falls towards 0 and $G$ collapses to similar blobs (the 600-step probe in the header: pairwise IoU
+# 0.66); without the gate $D$ stays near 100% and $G$'s samples get worse or less varied. A good answer names the
+# worse change from the numbers, not from one picture. Points: a prediction written first (1), equal steps and the
+# same seed (2), the numbers and plots for both runs (2).
+
+# %% [markdown]
+# **Exercise 8 (open).** The reconstruction weight $\alpha_2 = 10^{-4}$ multiplies a sum over 32,768 voxels, while
 # $\alpha_1 = 5$ multiplies a sum over 200 latent dimensions. Log both terms during training: which one dominates?
 # Retrain the 3D-VAE-GAN with $\alpha_2 = 0.1$ and $\alpha_2 = 10$ and compare the held-out IoU with the two baselines.
+
+# %% [markdown] nbgrader={"grade": true, "grade_id": "ex8_answer", "locked": false, "points": 5, "schema_version": 3, "solution": true, "task": false}
+# **Answer (5 points).** A good answer logs $\alpha_1 \mathcal L_\text{KL}$ and $\alpha_2 \mathcal L_\text{recon}$
+# separately (the runs above print the raw KL and reconstruction terms) and shows that at the paper's weights the KL
+# term dominates by orders of magnitude (a bad reconstruction of about 2,000 costs 0.2), so $E$ encodes next to
+# nothing. At $\alpha_2 = 0.1$ and $10$ it reports the held-out IoU of $G(E(y))$ beside the two baselines of the
+# 3D-VAE-GAN section, watches $D$'s gate (a large $\alpha_2$ can stop the GAN half) and says whether any weight
+# beats the retrieval baseline. Points: a prediction (1), the two terms' sizes with numbers (2), the IoU table
+# against the baselines (2).
+
+# %% [markdown]
 #
 # ## References
 #

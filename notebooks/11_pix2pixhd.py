@@ -225,7 +225,7 @@ def boundary(inst):
 # whose boundaries you can draw by hand: a map of one instance, two instances side by side, and one odd pixel.
 # The hidden tests compare with the course's reference on every training map.
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 a, y, inst = train.to_float()                                 # ids (N, 1, H, W), photos, instance ids
 key = collapse_instances(inst, a)                             # stuff: its class; objects: their own id
 two = torch.tensor([[3, 3, 5, 5]] * 3).view(1, 1, 3, 4)        # two instances side by side
@@ -239,6 +239,10 @@ check_that(b_two[0, 0].sum(0).tolist() == [0, 3, 3, 0], "two instances: both pix
 check_that(b_dot.sum() == 5 and b_dot[0, 0, 2].tolist() == [0, 1, 1, 1, 0] and b_dot[0, 0, 1, 1] == 0,
            "one odd pixel: itself and its 4 neighbours, not the diagonals", hint="Left, right, up and down only.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(boundary, "instance_boundary", "pix2pixhd"), "the boundary map is written out",
+           hint="Write the rule with slices, not with the library.")
 assert torch.equal(boundary(key), instance_boundary(key))
 g = torch.Generator().manual_seed(0)
 rand_inst = torch.randint(0, 3, (2, 1, 6, 7), generator=g)
@@ -452,7 +456,7 @@ def fm_loss(feats_fake, feats_real, lambda_feat=10.0):
 # no gradient into the real features. The hidden tests compare with the course's reference, on the three-scale
 # $D$'s features above too.
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 fake = [[torch.full((1, 1, 2, 2), 1.0), torch.full((1, 1, 1, 1), 3.0), torch.full((1, 1, 1, 1), 9.0)]]
 real = [[torch.full((1, 1, 2, 2), 0.5), torch.full((1, 1, 1, 1), 1.0), torch.full((1, 1, 1, 1), -9.0)]]
 print(f"FM loss: {fm_loss(fake, real):.2f}")
@@ -468,6 +472,10 @@ fm_loss(fake_g, real_g).backward()
 check_that(all(r.grad is None for r in real_g[0]) and fake_g[0][0].grad is not None,
            "gradients reach the fakes only", hint="The real features are targets: take them out of the graph.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(fm_loss, "gan_feat_loss", "pix2pixhd"), "the feature-matching loss is written out",
+           hint="Write the sums and weights yourself, not with the library.")
 assert torch.isclose(fm_loss(fake, real), gan_feat_loss(fake, real))
 assert torch.isclose(fm_loss(out_inline, out_lib), gan_feat_loss(out_inline, out_lib))
 check(fm_loss(out_inline, out_lib), gan_feat_loss(out_inline, out_lib), "FM loss of the three-scale D's features",
@@ -519,7 +527,7 @@ def pool_per_instance(feat, inst):
 # has: it keeps the shape, it is constant within each instance, it keeps each instance's sum, and pooling twice
 # changes nothing. The hidden tests compare with the course's reference on a real batch.
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 f_hand = torch.tensor([[1.0, 3.0, 10.0], [2.0, 6.0, 20.0]]).view(1, 1, 2, 3)
 i_hand = torch.tensor([[0, 0, 1], [0, 0, 1]]).view(1, 1, 2, 3)             # instance 0: 4 pixels, 1: 2 pixels
 p_hand = pool_per_instance(f_hand, i_hand)
@@ -535,6 +543,10 @@ check_that(inside.std(1).max() < 1e-5 and torch.allclose(inside.sum(1), inside_i
 check_that(torch.allclose(pool_per_instance(pooled, k_b), pooled, atol=1e-5), "pooling twice changes nothing",
            hint="The mean of a constant is that constant.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(pool_per_instance, "instance_pool", "instance_means", "pix2pixhd"),
+           "the pooling is written out", hint="Loop over the images and instances yourself.")
 assert torch.allclose(pool_per_instance(f_rand, k_b), instance_pool(f_rand, k_b), atol=1e-6)
 check(pooled, instance_pool(f_rand, k_b), "pooling of a real batch", atol=1e-5,
       hint="Loop over the batch and over the instance ids of each image.");

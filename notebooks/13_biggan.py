@@ -292,7 +292,7 @@ def L_G(d_fake):
 # The check: the hand example above, scores far beyond the margins (where $D$'s loss must stop changing), and the
 # direction of each loss. The hidden tests compare with the course's reference.
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 d_real_ex, d_fake_ex = torch.tensor([2.0, 0.5]), torch.tensor([-2.0, 0.5])
 check_that(abs(L_D(d_real_ex, d_fake_ex).item() - 1.0) < 1e-6 and abs(L_G(d_fake_ex).item() - 0.75) < 1e-6,
            "the hand example (L_D = 1.0, L_G = 0.75)", hint="Reread the hand check above: which terms are zero?")
@@ -302,6 +302,10 @@ check_that(L_D(*far).item() == 0.0 and torch.isfinite(L_G(far[1])), "no push bey
 check_that(L_D(d_real_ex - 1, d_fake_ex) > L_D(d_real_ex, d_fake_ex) and L_G(d_fake_ex + 1) < L_G(d_fake_ex),
            "directions", hint="D's loss rises as real scores fall; G's falls as D scores its samples higher.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(L_D, "bg", "d_hinge_loss") and written_here(L_G, "bg", "g_hinge_loss"),
+           "the hinge losses are written out", hint="Write the losses from the formulas, not from the library.")
 gen_ex = torch.Generator().manual_seed(13)
 s_r, s_f = 2 * torch.randn(7, generator=gen_ex), 2 * torch.randn(7, generator=gen_ex)
 assert torch.isclose(L_D(d_real_ex, d_fake_ex), bg.d_hinge_loss(d_real_ex, d_fake_ex))
@@ -334,7 +338,7 @@ def R_beta(W, beta=1e-4):
 # The check: the hand example, an orthogonal matrix (no penalty), the freedom of the row norms that the prose
 # promises, and a conv weight. The hidden tests compare with the course's reference on single layers.
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 W_ex = torch.tensor([[1.0, 1.0], [0.0, 1.0]])
 check_that(abs(R_beta(W_ex).item() - 2e-4) < 1e-9, "the hand example (2 beta)",
            hint="Reread the hand check: only the off-diagonal entries of W W^T count, squared and summed, times beta.")
@@ -345,6 +349,10 @@ W_c = torch.randn(4, 3, 3, 3, generator=torch.Generator().manual_seed(1))    # (
 check_that(R_beta(W_c).dim() == 0 and R_beta(W_c, beta=2.0) > 0, "a conv weight gives one positive number",
            hint="Flatten a conv weight to (out, in*k*k) first.");
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(R_beta, "bg", "ortho_reg"), "R_beta is written out",
+           hint="Write the regulariser from the formula, not from the library.")
 lin = nn.Linear(2, 2, bias=False)
 lin.weight.data.copy_(W_ex)
 assert torch.isclose(R_beta(W_ex), bg.ortho_reg(lin, beta=1e-4))
@@ -403,7 +411,7 @@ def ema_update(G_ema, G, decay):
 # The check runs your update on two small networks with a batch norm: $d = 1$ must leave the average alone,
 # $d = 0$ must copy $G$, and $d = 0.5$ must land halfway. The hidden tests compare with the course's reference.
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 def ema_pair(seed):
     torch.manual_seed(seed)
     net = lambda: nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
@@ -431,6 +439,10 @@ halfway = (before[:n_p] + flat(G_t)[:n_p]) / 2
 check_that(torch.allclose(flat(G_ema_t)[:n_p], halfway, atol=1e-6), "d = 0.5 lands halfway",
            hint="theta_EMA <- d theta_EMA + (1 - d) theta, for every parameter.")
 ### BEGIN HIDDEN TESTS
+from gan_utils.teaching import written_here
+
+check_that(written_here(ema_update, "bg", "biggan"), "the EMA update is written out",
+           hint="Write the update from the formula, not from the library.")
 (A, G_a), (B, G_b) = ema_pair(2), ema_pair(2)
 ema_update(A, G_a, 0.9)
 bg.ema_update(B, G_b, 0.9)

@@ -61,7 +61,7 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.mnist import load_mnist
-from gan_utils.teaching import check, check_that
+from gan_utils.teaching import check, check_that, written_here
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.fid_is import conditional_accuracy
@@ -170,7 +170,7 @@ class ConditionalGenerator(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 torch.manual_seed(0)
 G_ex = ConditionalGenerator(z_dim=8, n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
 z_ex, y_ex = torch.randn(6, 8, device=device), torch.tensor([0, 1, 2, 0, 1, 2], device=device)  # (6, 8), (6,)
@@ -184,6 +184,8 @@ check_that(not torch.allclose(G_ex(z_ex.flip(0), y_ex), x_ex.flip(0)), "z change
 ### BEGIN HIDDEN TESTS
 G_lib = cgan.ConditionalGenerator(z_dim=8, n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
 G_lib.load_state_dict(G_ex.state_dict())
+check_that(written_here(ConditionalGenerator, "cgan"), "written here, not borrowed",
+           hint="Write the generator yourself, from the diagram in The idea.")
 check(G_ex(z_ex, y_ex), G_lib(z_ex, y_ex), "G(z|y) on fixed inputs",
       hint="The first layer's inputs are z first, then the one-hot code of y.")
 G_ex, G_lib = ConditionalGenerator().to(device).eval(), cgan.ConditionalGenerator().to(device).eval()
@@ -235,7 +237,7 @@ class ConditionalDiscriminator(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 torch.manual_seed(0)
 D_ex = ConditionalDiscriminator(n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
 x_ex, y_ex = torch.rand(6, 1, 4, 4, device=device) * 2 - 1, torch.tensor([0, 1, 2, 0, 1, 2], device=device)
@@ -248,6 +250,8 @@ check_that(torch.allclose(D_ex(x_ex[:2], y_ex[:2]), d_ex[:2]), "each pair is jud
 ### BEGIN HIDDEN TESTS
 D_lib = cgan.ConditionalDiscriminator(n_classes=3, img_shape=(1, 4, 4), hidden=(16,)).to(device).eval()
 D_lib.load_state_dict(D_ex.state_dict())
+check_that(written_here(ConditionalDiscriminator, "cgan"), "written here, not borrowed",
+           hint="Write the discriminator yourself, from the diagram in The idea.")
 check(d_ex, D_lib(x_ex, y_ex), "D(x|y) on fixed inputs",
       hint="The first layer's inputs are the flattened image first, then the one-hot code of y.")
 D_ex, D_lib = ConditionalDiscriminator().to(device).eval(), cgan.ConditionalDiscriminator().to(device).eval()
@@ -541,7 +545,7 @@ def concat_label_maps(x, y, n_classes):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 x_ex, y_ex = torch.arange(30.0).view(2, 1, 3, 5), torch.tensor([2, 0])  # (2, 1, 3, 5), (2,)
 got = concat_label_maps(x_ex, y_ex, 3)
 check_that(got.shape == (2, 4, 3, 5), "shape (B, C + K, H, W)", hint="K extra channels, same height and width.")
@@ -552,6 +556,8 @@ check_that(torch.equal(got[:, 1:].sum(1), torch.ones(2, 3, 5)), "at every pixel 
 ### BEGIN HIDDEN TESTS
 from gan_utils.nn.conditioning import concat_condition
 
+check_that(written_here(concat_label_maps, "concat_condition", "conditioning"), "written here, not borrowed",
+           hint="Build the maps yourself, from the description above.")
 check(got, concat_condition(x_ex, F.one_hot(y_ex, 3).float()), "label maps",
       hint="Map k of sample b is filled with entry k of the one-hot code of y[b].")
 x_ex, y_ex = torch.randn(3, 2, 4, 2), torch.tensor([4, 1, 4])  # (3, 2, 4, 2), (3,)

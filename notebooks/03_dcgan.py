@@ -70,7 +70,7 @@ import gan_utils
 from gan_utils.train.checkpoints import has_checkpoint, load_module
 from gan_utils.data.cifar import load_cifar10
 from gan_utils.data.mnist import load_mnist
-from gan_utils.teaching import check, check_that
+from gan_utils.teaching import check, check_that, written_here
 from gan_utils.train.history import History
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.diversity import mean_pairwise_ms_ssim
@@ -210,8 +210,8 @@ for use_bn in (True, False):
 # **Exercise 2 (build).** Write the generator of the diagram in The idea. `self.project` is the projection: the one
 # linear layer (no bias, since batch norm follows), reshaped to `width` maps of `base` × `base`, then batch norm
 # and ReLU. `self.body` holds `stages - 1` of your `g_block`s, each halving the channels, then a last transposed
-# convolution (same kernel, stride and padding) to `channels` maps, with a bias, and the Tanh. The check compares
-# your network, with the same weights, with `gan_utils.models.dcgan`'s (which later notebooks import).
+# convolution (same kernel, stride and padding) to `channels` maps, with a bias, and the Tanh. The hidden part of
+# the check compares your network, with the same weights, with the course's reference on fixed inputs.
 
 # %% nbgrader={"grade": false, "grade_id": "ex2", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class Generator(nn.Module):
@@ -239,7 +239,7 @@ class Generator(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 torch.manual_seed(0)
 z_ex = torch.randn(4, 100, device=device)  # (4, 100)
 G28, G32 = Generator(ngf=8).to(device).eval(), Generator(channels=3, img_size=32, ngf=8).to(device).eval()
@@ -254,6 +254,8 @@ check_that(sum(isinstance(m, nn.Linear) for m in G32.modules()) == 1 and isinsta
 ### BEGIN HIDDEN TESTS
 from gan_utils.models import dcgan
 
+check_that(written_here(Generator, "dcgan", "DCGANGenerator"), "written here, not borrowed",
+           hint="Write the generator yourself, from the diagram in The idea.")
 for mine, size, ch in ((G28, 28, 1), (G32, 32, 3)):
     G_lib = dcgan.DCGANGenerator(channels=ch, img_size=size, ngf=8).to(device).eval()
     G_lib.load_state_dict(mine.state_dict())
@@ -326,7 +328,7 @@ def weights_init(m):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex3_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 import copy
 
 torch.manual_seed(0)
@@ -344,6 +346,8 @@ check_that(all((m.bias == 0).all() for m in (conv, bn, convT, lin)), "every bias
 ### BEGIN HIDDEN TESTS
 from gan_utils.nn.init import weights_init as weights_init_lib
 
+check_that(written_here(weights_init, "weights_init", "gan_utils"), "written here, not borrowed",
+           hint="Write the initialisation yourself, from the paragraph above.")
 mine, ref = copy.deepcopy(net_default), copy.deepcopy(net_default)
 torch.manual_seed(1); mine.apply(weights_init)
 torch.manual_seed(1); ref.apply(weights_init_lib)

@@ -66,7 +66,7 @@ from torch import nn
 
 import gan_utils
 from gan_utils.data.mnist import load_mnist
-from gan_utils.teaching import check, check_that
+from gan_utils.teaching import check, check_that, written_here
 from gan_utils.losses import d_loss_bce, g_loss_nonsaturating
 from gan_utils.metrics.classifier import get_domain_classifier
 from gan_utils.metrics.matching import confusion, matched_accuracy
@@ -208,8 +208,8 @@ print("G:", tuple(x_fake.shape), " D.features:", tuple(f.shape), " D:", tuple(D.
 #
 # **Exercise 1 (build).** Write the head. `self.hidden` is the hidden layer: a linear layer with no bias (batch norm
 # follows), batch norm and a LeakyReLU with $D$'s slope; `self.out` is **one** linear layer that gives all the code
-# parameters at once, the categorical logits first. `forward` returns the pair (logits, means). The check compares
-# your head, with the same weights, with `gan_utils.models.infogan`'s.
+# parameters at once, the categorical logits first. `forward` returns the pair (logits, means). The hidden part of
+# the check compares your head, with the same weights, with the course's reference on fixed inputs.
 
 # %% nbgrader={"grade": false, "grade_id": "ex1", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class QHead(nn.Module):
@@ -229,7 +229,7 @@ class QHead(nn.Module):
         ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex1_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 torch.manual_seed(0)
 Q_ex = QHead(32, n_categorical=5, n_continuous=3, hidden=16).to(device).eval()
 f_ex = torch.randn(6, 32, device=device)  # (6, 32)
@@ -244,6 +244,8 @@ check_that(torch.allclose(Q_ex(f_ex[:2])[0], logits_ex[:2]) and not torch.allclo
 ### BEGIN HIDDEN TESTS
 from gan_utils.models import infogan
 
+check_that(written_here(QHead, "infogan"), "written here, not borrowed",
+           hint="Write the head yourself, from the paragraph above.")
 Q_lib = infogan.QHead(32, n_categorical=5, n_continuous=3, hidden=16).to(device).eval()
 Q_lib.load_state_dict(Q_ex.state_dict())
 check(torch.cat([logits_ex, means_ex], 1), torch.cat([Q_lib(f_ex).cat_logits, Q_lib(f_ex).cont_mean], 1),
@@ -304,7 +306,7 @@ def info_loss(cat_logits, c_cat, cont_mean, c_cont):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex2_check", "locked": true, "points": 6, "schema_version": 3, "solution": false, "task": false}
 c_cat, c_cont = torch.tensor([3, 7]), torch.tensor([[0.5, -0.5], [0.0, 1.0]])  # (2,), (2, 2)
 know_nothing = info_loss(torch.zeros(2, 10), c_cat, torch.zeros(2, 2), c_cont)
 print(f"know nothing: {know_nothing:.4f}")
@@ -321,6 +323,8 @@ check_that(info_loss(sure, c_cat, c_cont + 1, c_cont) > info_loss(sure, c_cat, c
 ### BEGIN HIDDEN TESTS
 from gan_utils.losses import info_loss as info_loss_lib
 
+check_that(written_here(info_loss, "losses", "info_loss_lib", "info_loss"), "written here, not borrowed",
+           hint="Write the loss yourself, from the two bullets at the end of The idea.")
 expected = math.log(10) + 2 * 0.5 * math.log(2 * math.pi) + 0.5 * (0.25 + 0.25 + 0 + 1) / 2
 check(know_nothing, expected, "the hand check: Q knows nothing", hint="Reread the two bullets at the end of The idea.")
 assert math.isclose(know_nothing.item(), expected, rel_tol=1e-6)
@@ -608,7 +612,7 @@ def my_L_I(cat_logits, c_cat, cont_mean, cont_log_std, c_cont):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex4_check", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(0)
 logits_ex, mean_ex, log_std_ex = (torch.randn(4, 10, generator=g_ex), torch.randn(4, 2, generator=g_ex),
                                   0.3 * torch.randn(4, 2, generator=g_ex))
@@ -624,6 +628,8 @@ check_that(exact(-2.0) > exact(-1.0) > exact(0.0), "exact means: a smaller s is 
 ### BEGIN HIDDEN TESTS
 from gan_utils.losses import info_loss as info_loss_lib
 
+check_that(written_here(my_L_I, "losses", "info_loss_lib"), "written here, not borrowed",
+           hint="Write the bound yourself, from the formula above.")
 H_c = math.log(10) + 2 * math.log(2)
 check(got, H_c - info_loss_lib(logits_ex, c_cat_ex, mean_ex, c_cont_ex, cont_log_std=log_std_ex), "L_I",
       hint="log N(c; mu, s) = -0.5 log(2 pi) - log s - 0.5 ((c - mu) / s)^2, summed over the codes. Then add H(c).")
@@ -646,7 +652,7 @@ def matched_accuracy_bruteforce(codes, labels):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex5_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 codes_ex, labels_ex = torch.tensor([0, 0, 1, 1, 2, 2, 2]), torch.tensor([2, 2, 0, 1, 1, 1, 0])
 got = matched_accuracy_bruteforce(codes_ex, labels_ex)
 check_that(0 <= got <= 1 and got >= (codes_ex == labels_ex).float().mean().item(),
@@ -654,6 +660,8 @@ check_that(0 <= got <= 1 and got >= (codes_ex == labels_ex).float().mean().item(
 check_that(matched_accuracy_bruteforce(codes_ex, (codes_ex + 1) % 3) == 1, "a relabelled copy scores 1",
            hint="Take the best permutation, not the first.");
 ### BEGIN HIDDEN TESTS
+check_that(written_here(matched_accuracy_bruteforce, "matched_accuracy", "matching"), "written here, not borrowed",
+           hint="Try the permutations yourself.")
 check(got, matched_accuracy(codes_ex, labels_ex)[0], "brute-force matching",
       hint="For each permutation p, count how often p[code] == label; keep the best.");
 ### END HIDDEN TESTS
@@ -677,7 +685,7 @@ def my_matched_accuracy(codes, labels, n=10):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex6_check", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
 g_ex = torch.Generator().manual_seed(1)
 codes_10 = torch.randint(10, (300,), generator=g_ex)                        # (300,)
 labels_10 = torch.randperm(10, generator=g_ex)[codes_10]                     # a hidden relabelling of the codes
@@ -688,6 +696,8 @@ labels_10[noisy] = torch.randint(10, (int(noisy.sum()),), generator=g_ex)    # t
 got = my_matched_accuracy(codes_10, labels_10)
 check_that(0.5 < got < 1, "noisy labels: a fraction below 1", hint="Divide the matched count by the number of samples.");
 ### BEGIN HIDDEN TESTS
+check_that(written_here(my_matched_accuracy, "matched_accuracy", "matching"), "written here, not borrowed",
+           hint="Count the pairs and call the assignment solver yourself.")
 check(got, matched_accuracy(codes_10, labels_10, 10, 10)[0], "Hungarian matching",
       hint="The best one-to-one matching maximises the total count; divide it by the number of samples.");
 ### END HIDDEN TESTS

@@ -195,3 +195,16 @@ def test_check_cells_print_verdicts_only(notebook: Path) -> None:
         if cell.cell_type == "code" and meta.get("grade"):
             for version in (cell.source, HIDDEN.sub("", cell.source)):
                 assert not _echoes(version), f"{notebook.stem} {meta['grade_id']}: end the last check call with ';'"
+
+
+def test_the_teachers_guide_lists_each_notebooks_points() -> None:
+    """docs/teaching.md's table of points per notebook is the notebooks' nbgrader marks."""
+    guide = (REPO / "docs" / "teaching.md").read_text()
+    for notebook in NOTEBOOKS:
+        nb = _read(notebook)
+        graded = [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+        auto = sum(m["points"] for m in graded if not m["solution"])
+        by_hand = sum(m["points"] for m in graded if m["solution"])
+        row = re.search(rf"^\| {notebook.stem[:2]} \|.*\| (\d+) \+ (\d+) \|$", guide, re.M)
+        assert row and (int(row[1]), int(row[2])) == (auto, by_hand), (
+            f"docs/teaching.md: {notebook.stem} has {auto} autograded + {by_hand} points by hand")

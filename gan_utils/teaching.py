@@ -74,8 +74,19 @@ def sealed(digest: str, decimals: int = ANSWER_DECIMALS) -> Sealed:
     return Sealed(digest, decimals)
 
 
+def _on_host(value: Any) -> Any:
+    """A tensor, or a list or tuple of them, detached and on the CPU, so that it can be compared in float64 (an
+    Apple GPU has no float64, and a CUDA tensor cannot meet a CPU one)."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu()
+    if isinstance(value, list | tuple):
+        return type(value)(_on_host(v) for v in value)
+    return value
+
+
 def compare(got: Any, expected: Any, atol: float = 1e-4) -> tuple[bool, str]:
     """(correct?, what is wrong, in words that do not give the answer away)."""
+    got, expected = _on_host(got), _on_host(expected)
     if isinstance(expected, Sealed):
         try:
             ok = expected.matches(got)

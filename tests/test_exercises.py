@@ -93,3 +93,15 @@ def test_written_here_spots_a_call_to_the_library() -> None:
     assert written_here(own, "losses", "d_loss_bce") and not written_here(borrowed, "losses")
     assert not written_here(Block, "g_loss_nonsaturating") and written_here(Block, "d_loss_bce")
     assert written_here(len, "losses")  # no source to read: nothing to hold against it
+
+
+def test_answers_on_a_device_compare_on_the_host() -> None:
+    """On an Apple GPU float64 does not exist: check() moves a device answer to the CPU before it compares."""
+    from gan_utils.teaching import check, check_that
+    from tests import standin_device
+
+    with standin_device.active() as device:
+        got = torch.tensor([1.0, 2.0], device=device)
+        assert check(got, [1.0, 2.0], "vector") and check([got[0], got[1]], torch.tensor([1.0, 2.0]), "pair")
+        assert check(got.sum(), torch.tensor(3.0, device=device), "sum") and not check(got, [1.0, 2.5], "vector")
+        assert check_that((got > 0).all(), "positive")

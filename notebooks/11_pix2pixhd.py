@@ -1187,7 +1187,7 @@ check_that(bool((boundary8(maps8) >= boundary(maps8)).all()) and boundary8(torch
            hint="Every 4-neighbour is also an 8-neighbour.");
 ### BEGIN HIDDEN TESTS
 def _boundary8_reference(ids):
-    x = ids.double()
+    x = ids.cpu().double()                                        # float64 stays on the CPU (MPS has none)
     hi = F.max_pool2d(F.pad(x, (1, 1, 1, 1), mode="replicate"), 3, 1)
     lo = -F.max_pool2d(F.pad(-x, (1, 1, 1, 1), mode="replicate"), 3, 1)
     return ((hi != x) | (lo != x)).float()

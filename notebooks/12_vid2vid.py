@@ -572,8 +572,8 @@ from gan_utils.teaching import written_here
 check_that(all(written_here(fn, "flow_loss", "warp_loss", "mask_loss", "warp", "vid2vid")
                for fn in (flow_loss_inline, warp_loss_inline, mask_loss_inline)), "the flow terms are written out",
            hint="Write the terms from their definitions, warping with your warp_inline.")
-f_r = flow_ref[:2] + torch.randn(flow_ref[:2].shape, generator=torch.Generator().manual_seed(3))
-m_r = torch.rand(conf_ref[:2].shape, generator=torch.Generator().manual_seed(4))
+f_r = flow_ref[:2] + torch.randn(flow_ref[:2].shape, generator=torch.Generator().manual_seed(3)).to(device)
+m_r = torch.rand(conf_ref[:2].shape, generator=torch.Generator().manual_seed(4)).to(device)
 assert torch.isclose(got, flow_loss(torch.zeros(1, 2, 2, 2), torch.ones(1, 2, 2, 2), conf_demo))
 check(flow_loss_inline(f_r, flow_ref[:2], conf_ref[:2]), flow_loss(f_r, flow_ref[:2], conf_ref[:2]), "flow loss")
 check(warp_loss_inline(x_prev[:2], x_next[:2], f_r, conf_ref[:2]), warp_loss(x_prev[:2], x_next[:2], f_r, conf_ref[:2]),

@@ -47,7 +47,18 @@ from gan_utils.data.pairs import LabelledPairs, colorize, ids_from_colors  # noq
 from gan_utils.data.sets import ClipSet, PairedSet, UnpairedSet, VoxelSet  # noqa: E402
 from gan_utils.data.synthetic import ring8  # noqa: E402
 from gan_utils.metrics import classifier as clf_mod  # noqa: E402
-from gan_utils.metrics import diversity, fid_is, matching, mixtures, probe, segmentation, stacked, temporal, voxels  # noqa: E402
+from gan_utils.metrics import (  # noqa: E402
+    diversity,
+    fid_is,
+    matching,
+    mixtures,
+    probe,
+    segmentation,
+    stacked,
+    strokes,
+    temporal,
+    voxels,
+)
 from gan_utils.models import (  # noqa: E402
     acgan,
     biggan,
@@ -539,6 +550,12 @@ def test_matching_mixtures_and_stacked_modes_on_cuda() -> None:
         stacked.stacked_modes(torch.rand(9, 3, 28, 28, device=CUDA), _classifier(), batch=4)
 
 
+def test_stroke_lean_on_cuda() -> None:
+    with fake_cuda():
+        lean, ink = strokes.lean_and_ink(torch.rand(4, 1, 28, 28, device=CUDA) * 2 - 1)
+        assert lean.device.type == "cuda" and ink.shape == (4,)
+
+
 def test_temporal_and_voxel_metrics_on_cuda() -> None:
     with fake_cuda():
         frames = torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8, device=CUDA)
@@ -861,7 +878,7 @@ def test_every_model_and_metric_module_has_a_device_test() -> None:
     """A new module in models/ or metrics/ gets a test above, on fake CUDA tensors, before it joins this list."""
     covered = {"acgan", "biggan", "cgan", "cyclegan", "dcgan", "gan3d", "improved", "infogan", "pacgan", "pix2pix",
                "pix2pixhd", "vanilla", "vid2vid", "classifier", "diversity", "fid_is", "matching", "mixtures", "probe",
-               "segmentation", "stacked", "temporal", "voxels"}
+               "segmentation", "stacked", "strokes", "temporal", "voxels"}
     from gan_utils import metrics, models
 
     for package in (models, metrics):

@@ -15,14 +15,13 @@ Read from the sources and the committed student copies (no kernel):
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import nbformat
 import pytest
+
+from tests.test_student import _tool
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((REPO / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -31,16 +30,7 @@ HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 TRIVIAL = re.compile(r"^(#.*|return|pass|else:|try:|\)|\]|\}|\)\)|[\w.]+ = None|### (BEGIN|END) SOLUTION)?$")
 
 
-def _tool(name: str) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-make_student = _tool("make_student")
-marks = _tool("nbgrader_marks")
+make_student, marks = _tool("make_student"), _tool("nbgrader_marks")
 
 
 def _read(path: Path) -> nbformat.NotebookNode:

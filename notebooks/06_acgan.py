@@ -955,11 +955,12 @@ check(d_saturating, -0.01, "saturating gradient",
 ### END HIDDEN TESTS
 
 # %% [markdown]
-# **Exercise 4 (extend).** AC-GAN's $D$ *predicts* the class; notebook 02's $D$ and the baseline above *receive*
-# it as input channels. A third way (Miyato & Koyama, *cGANs with Projection Discriminator*, 2018) receives the
-# class at the **top**: a learned embedding $e_y \in \mathbb R^F$ per class, and the source logit
-# $\psi(f) + \langle e_y, f \rangle$, where $f$ $(B, F)$ are $D$'s shared features and $\psi$ a linear layer to one
-# output. Write the `forward` of `ProjectionHead`, returning the logits $(B,)$.
+# **Exercise 4 (extend).** AC-GAN's $D$ *predicts* the class; notebook 02's concatenated $D$ and the baseline above
+# *receive* it as an input. Notebook 02's projection $D$ (Miyato & Koyama, *cGANs with Projection Discriminator*,
+# 2018) receives it at the **top**, on an MLP: a learned embedding $e_y \in \mathbb R^F$ per class, and the source
+# logit $\psi(f) + \langle e_y, f \rangle$, where $f$ $(B, F)$ are $D$'s shared features and $\psi$ a linear layer
+# to one output. Write that head for any $D$'s features, here the convolutional $D$ of this notebook: the `forward`
+# of `ProjectionHead`, returning the logits $(B,)$, without looking back at notebook 02.
 
 # %% nbgrader={"grade": false, "grade_id": "ex4", "locked": false, "schema_version": 3, "solution": true, "task": false}
 class ProjectionHead(nn.Module):

@@ -581,7 +581,7 @@ print(f"  {'paper: GAN, Goodfellow et al. 2014, Table 1':44s}   225 ± 2   (10,0
 
 # %% [markdown]
 # **How far apart the two numbers are.** Same estimator, same pixel scale, same $\sigma$ grid and number of
-# samples; but a different $G$, 1,000 evaluation images instead of 10,000 (so our ± is about three times wider), and,
+# samples; but a different $G$, 1,000 evaluation images instead of 10,000 (so our ± is wider: 4 against 2), and,
 # above all, images that our $G$ was trained on where the paper's were unseen, which favours a $G$ that memorises.
 # Treat the comparison as a rough one. The estimator itself is a poor yardstick: in 784 dimensions 10,000 kernels
 # cover the space so sparsely that the value depends mostly on $\sigma$ and on the few nearest samples. Theis, van den

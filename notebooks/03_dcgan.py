@@ -127,8 +127,8 @@ device = cfg.device
 # D:  1×28×28 ─Conv↓─► 64×14×14 ─Conv↓─► 128×7×7 ─flatten─Linear─► logit
 # ```
 #
-# That is `ngf = ndf = 64`, the library's default and the widths of the MNIST run below (the width sweep there
-# says why).
+# That is `ngf = ndf = 64`, the library's default. The MNIST run below keeps $G$ at `ngf = 64` and halves $D$ to
+# `ndf = 32` (32 then 64 channels); the width sweep there says why.
 
 # %% [markdown]
 # ## Data
@@ -619,7 +619,7 @@ plt.show()
 #   sample the DCGAN learns more; per minute of this CPU the MLP gets further (after 192,000 samples, about the
 #   MLP's whole training time, the DCGAN's FID is still 92.5).
 # * **Crispness.** The DCGAN's total variation matches the real digits' (100 and 100 [100 and 100]); the MLP's is
-#   a sixth to a fifth higher (122 [116]). That is the speckle you see in its grid. A transposed convolution paints each output pixel from a
+#   16% to 22% higher (122 [116]). That is the speckle you see in its grid. A transposed convolution paints each output pixel from a
 #   small neighbourhood of features, so neighbouring pixels are correlated by construction; the MLP has to learn
 #   every pixel's relation to every other one.
 # * **Recognisability.** Both make about half of their samples into digits that the classifier names with
@@ -630,7 +630,7 @@ plt.show()
 #   (9s at 18.9%). The rerun is the other way round: the DCGAN's classes span 6.8-16.8% (9s again the most), the
 #   MLP's 6.0-18.4% (3s). So which one balances its classes better is a matter of seed. Real digits drawn in the
 #   DCGAN's class mix already score a domain FID of 35.8 [14.2] instead of 1.2 (and an IS of 8.00 instead of 9.01),
-#   so a third to a half of the DCGAN's FID comes from *which* digits it draws, not from how it draws them.
+#   so between over a quarter and over half of the DCGAN's FID comes from *which* digits it draws, not from how it draws them.
 #
 # So at equal samples the DCGAN beats the MLP on FID and IS by a modest margin, wins clearly on crispness and is a
 # little ahead on recognisability, and its class mix is what holds its FID back. More samples (the `full` mode) are

@@ -597,6 +597,8 @@ def test_vanilla_cgan_and_dcgan_on_cuda() -> None:
         Gc, Dc = cgan.ConditionalGenerator(16, hidden=(32,)).to(CUDA), cgan.ConditionalDiscriminator().to(CUDA)
         losses.d_loss_bce(Dc(Gc(torch.randn(4, 16, device=CUDA), y), y), Dc(torch.rand(4, 1, 28, 28, device=CUDA), y),
                           real_label=0.9)
+        Dp = cgan.ProjectionDiscriminator(hidden=(32, 16)).to(CUDA)
+        losses.d_loss_bce(Dp(torch.rand(4, 1, 28, 28, device=CUDA), y), Dp(Gc(torch.randn(4, 16, device=CUDA), y), y))
         for size, ch in ((28, 1), (32, 3)):
             Gd = dcgan.DCGANGenerator(16, ch, size, ngf=8, n_classes=10, embed_dim=4).to(CUDA)
             Dd = dcgan.DCGANDiscriminator(ch, size, ndf=8, n_classes=10).to(CUDA)

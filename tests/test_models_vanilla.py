@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch import nn
 
-from gan_utils.models.cgan import ConditionalDiscriminator, ConditionalGenerator
+from gan_utils.models.cgan import ConditionalDiscriminator, ConditionalGenerator, ProjectionDiscriminator
 from gan_utils.models.vanilla import MLPDiscriminator, MLPGenerator, mlp
 
 torch.set_num_threads(1)
@@ -50,3 +50,20 @@ def test_conditional_mlps_use_the_label() -> None:
     x = G(z, y)
     assert x.shape == (4, 1, 28, 28) and not torch.allclose(x[:2], x[2:])
     assert D(x, y).shape == (4,) and not torch.allclose(D(x[:2], y[:2]), D(x[:2], y[2:]))
+
+
+def test_projection_discriminator_is_psi_plus_the_class_inner_product() -> None:
+    torch.manual_seed(0)
+    D = ProjectionDiscriminator(n_classes=3, img_shape=(1, 4, 4), hidden=(8, 6)).eval()
+    assert list(D.state_dict()) == ["phi.0.weight", "phi.0.bias", "phi.3.weight", "phi.3.bias", "psi.weight",
+                                    "psi.bias", "embed.weight"]
+    x, y = torch.randn(5, 1, 4, 4), torch.tensor([0, 1, 2, 1, 0])
+    f = D.phi(x.flatten(1))                                          # (5, 6): the features, no label
+    by_hand = f @ D.psi.weight[0] + D.psi.bias + (D.embed.weight[y] * f).sum(1)
+    assert D(x, y).shape == (5,) and torch.allclose(D(x, y), by_hand, atol=1e-6)
+    assert not torch.allclose(D(x, y), D(x, (y + 1) % 3))              # the label changes the logit
+    with torch.no_grad():
+        D.embed.weight.zero_()
+    assert torch.allclose(D(x, y), D(x, (y + 1) % 3))                  # without embeddings, y plays no part
+    D.train()
+    assert any(isinstance(m, nn.Dropout) and m.p == 0.5 for m in D.modules())

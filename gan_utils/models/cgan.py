@@ -57,7 +57,8 @@ class ConditionalDiscriminator(nn.Module):
 class ProjectionDiscriminator(nn.Module):
     """(x, y) -> one logit psi(phi(x)) + <e_y, phi(x)>: notebook 02's D body without y, and a class embedding e_y.
 
-    Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018. Taught in notebook 02.
+    Miyato & Koyama, "cGANs with Projection Discriminator", ICLR 2018.
+    Taught in notebook 02.
     """
 
     def __init__(self, n_classes: int = 10, img_shape: tuple[int, ...] = (1, 28, 28),

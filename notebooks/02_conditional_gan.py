@@ -542,7 +542,7 @@ print(f"classifier on real held-out digits: {100 * clf_acc:.1f}%")
 # %% [markdown]
 # **What the three seeds say.** With the paper's concatenated $D$, 71.2 ± 0.5% of the samples carry their label
 # (70.7% to 71.6%), against 97.7% for real digits. The seeds agree closely, so the gap is the model's, not one
-# unlucky run. With the projection $D$, 86.1 ± 0.6% (85.5% to 86.7%): 14 to 15 points more in every seed, with the
+# unlucky run. With the projection $D$, 86.1 ± 0.6% (85.5% to 86.7%): about 15 points more in every seed, with the
 # same $G$, the same step and the same 6,000 steps. Per class over the three seeds, and the projection run's class
 # grid (seed 0, the same $z$ per column as the grid above):
 
@@ -615,7 +615,7 @@ for name in generators:
 # * A classifier trained on real data tells whether samples carry their label: 71.2 ± 0.5% of the
 #   concatenated $D$'s samples do (3 seeds), against 97.7% for real digits.
 # * A projection $D$, $\psi(\phi(x)) + \langle e_y, \phi(x) \rangle$, makes $D$ read the digit to score the pair:
-#   86.1 ± 0.6% of its $G$'s samples carry their label, in every seed 14 to 15 points more, with the same $G$,
+#   86.1 ± 0.6% of its $G$'s samples carry their label, about 15 points more in every seed, with the same $G$,
 #   step and number of steps.
 # * $z$ ends up encoding style, independent of the class.
 #

@@ -13,7 +13,7 @@
 # |---|---|---|---|
 # | `fast` | CI smoke test: tiny sizes, same code | ≈ 40 s (measured) | ≈ 30 s (estimate) |
 # | `default` | 21 runs of 2k steps on the 2D ring (7 settings × 3 seeds), 6 Dirac-GAN runs; the Inception score of notebook 02's $G$; semi-supervised MNIST, 3 label draws × 4k steps (and 2k labels-only), checkpoints chosen on validation | ≈ 15 min (measured for these outputs; an earlier version took 17 min here and 27 on a slower 2-core machine) | ≈ 5 min (estimate) |
-# | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 1.5 h on a T4 (estimate, counted FLOPs) |
+# | `full` | 10 seeds and 10k steps per 2D run; 5 label draws × 30k semi-supervised steps | hours | ≈ 1.6 h on a T4 (estimate, counted FLOPs) |
 #
 # The outputs you see come from a `default` run on the real MNIST test split (10,000 digits).
 
@@ -923,7 +923,7 @@ plt.show()
 #
 # **What 99% would take.** The paper's setting: the 60,000 MNIST training digits as unlabelled data (the loader
 # uses the training split when it is on disk or can be downloaded), 180,000 steps per draw and 10 draws. At the
-# printed 44 to 47 ms a GAN step on this CPU, that is about 2.3 hours per draw. `full` runs 5 draws of 30,000
+# printed 44 ms a GAN step on this CPU, that is about 2.2 hours per draw. `full` runs 5 draws of 30,000
 # steps, a sixth of the paper's length, which fits a GPU session (about 16 minutes on a T4 by the FLOP count in
 # `benchmarks/README.md`, an estimate); for the paper's length set `ssl_steps=180_000, label_draws=10`.
 
